@@ -1,0 +1,66 @@
+"""Polling and retry timing as pure functions, shared by the sync and async clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When to ask ``/openai/tasks`` again while a job runs.
+
+    The first poll comes after ``first_delay``; each later wait grows by ``factor`` up to
+    ``max_interval``. A ``Retry-After`` from the server lengthens the next wait, and no wait
+    runs past the deadline.
+    """
+
+    first_delay: float = 0.5
+    factor: float = 1.5
+    max_interval: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.first_delay < 0 or self.max_interval < 0 or self.factor < 1:
+            raise ValueError("PollSchedule needs first_delay >= 0, max_interval >= 0, factor >= 1")
+
+    def interval(self, polls_done: int) -> float:
+        """Seconds to wait before poll number ``polls_done + 1``."""
+        # Exponent is bounded so huge poll counts never overflow a float.
+        growth = float(self.factor ** min(polls_done, 64))
+        return min(self.first_delay * growth, self.max_interval)
+
+    def next_wait(
+        self, polls_done: int, *, remaining: float, retry_after: float | None = None
+    ) -> float:
+        """The wait before the next poll, honouring ``retry_after`` and the time left."""
+        wait = self.interval(polls_done)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return max(0.0, min(wait, remaining))
+
+    def times(self, horizon: float) -> list[float]:
+        """Poll instants (seconds after submission) up to ``horizon``; for docs and benchmarks."""
+        instants: list[float] = []
+        now = 0.0
+        while True:
+            now += self.interval(len(instants))
+            if now > horizon:
+                return instants
+            instants.append(now)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries of requests that are safe to repeat.
+
+    Applies to task look-ups (idempotent) and to submissions only when they provably never
+    created a job: connect errors and 429 answers.
+    """
+
+    max_retries: int = 2
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Backoff before retry number ``attempt`` (1-based); ``retry_after`` wins when larger."""
+        backoff = min(self.base_delay * 2.0 ** min(attempt - 1, 32), self.max_delay)
+        return max(backoff, retry_after or 0.0)
