@@ -122,7 +122,7 @@ def tool_error_text(error: AceDataImagesError) -> str:
 
 
 def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "arguments"
+    return ".".join(str(part) for part in loc)
 
 
 def format_validation_error(error: ValidationError | Any) -> str:
@@ -132,8 +132,10 @@ def format_validation_error(error: ValidationError | Any) -> str:
     lines = []
     for item in error.errors(include_url=False):
         message = str(item.get("msg", "")).removeprefix("Value error, ")
-        lines.append(f"- {_location(tuple(item.get('loc', ())))}: {message}")
+        location = tuple(item.get("loc", ()))
+        for problem in message.splitlines():
+            lines.append(f"- {_location(location)}: {problem}" if location else f"- {problem}")
     return (
-        f"Invalid arguments for {error.title}:\n" + "\n".join(lines) + "\nFix the arguments "
-        "listed above and call the tool again."
+        "Invalid arguments:\n" + "\n".join(lines) + "\nFix the arguments listed above and "
+        "call the tool again."
     )

@@ -257,10 +257,11 @@ class _ImageRequestBase(BaseModel):
                 if getattr(self, "partial_images", None):
                     gpt_only.append("partial_images")
                 if gpt_only:
+                    one = len(gpt_only) == 1
                     problems.append(
-                        f"{_join(gpt_only)} only work with gpt-image models "
+                        f"{_join(gpt_only)} only work{'s' if one else ''} with gpt-image models "
                         f"({_models_where(lambda r: r.is_gpt_image)}); remove "
-                        f"{'it' if len(gpt_only) == 1 else 'them'} or change the model"
+                        f"{'it' if one else 'them'} or change the model"
                     )
         if self.background == "transparent" and self.output_format not in ("png", "webp"):
             problems.append(
@@ -278,7 +279,8 @@ class _ImageRequestBase(BaseModel):
     def _check_model_rules(self) -> _ImageRequestBase:
         problems = self._problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            # One problem per line, so the tool can list them all to the LLM at once.
+            raise ValueError("\n".join(problems))
         return self
 
     def to_body(self) -> dict[str, Any]:
@@ -343,7 +345,7 @@ class GenerateImageInput(_ImageRequestBase):
 
     def _problems(self) -> list[str]:
         problems = super()._problems()
-        if self.style is not None and self.model != "dall-e-3":
+        if self.style is not None and self.rules is not None and self.model != "dall-e-3":
             problems.append(
                 f"style only works with dall-e-3 (model is {self.model}); remove style or set "
                 "model='dall-e-3'"

@@ -9,10 +9,11 @@ from langchain_core.callbacks import (
     CallbackManagerForToolRun,
 )
 from langchain_core.tools import BaseTool, ToolException
+from langchain_core.utils import from_env, secret_from_env
 from pydantic import Field, SecretStr, model_validator
 
 from ._text import format_validation_error, result_summary, tool_error_text
-from .client import AceDataImagesClient, ProgressEvent
+from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient, ProgressEvent
 from .errors import AceDataImagesError
 from .models import GenerateImageInput, ImageGenerationResult, ImageTask
 from .progress import ProgressDispatcher
@@ -40,9 +41,11 @@ class _AceDataImagesTool(BaseTool):
 
     client: AceDataImagesClient | None = Field(default=None, exclude=True)
     """Client to use; built from ``api_token``/``base_url`` (or the environment) when omitted."""
-    api_token: SecretStr | None = Field(default=None, exclude=True)
+    api_token: SecretStr | None = Field(
+        default_factory=secret_from_env(TOKEN_ENV, default=None), exclude=True
+    )
     """Token; defaults to ``$ACEDATACLOUD_API_TOKEN``."""
-    base_url: str | None = Field(default=None, exclude=True)
+    base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
     """API base URL; defaults to ``$ACEDATACLOUD_API_BASE_URL`` or the public API."""
     max_wait: float | None = None
     """Seconds to wait for a job before returning its task id (client default: 600)."""

@@ -1,0 +1,62 @@
+"""Shared fixtures: a secret-looking token, a fake clock and a client wired to both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from langchain_acedata_images import AceDataImagesClient, PollSchedule, RetryPolicy
+
+TOKEN = "sk-acedata-SECRET-7f3a9c"
+BASE_URL = "https://api.test"
+
+
+class FakeClock:
+    """Monotonic time that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def make_client(clock: FakeClock | None = None, **kwargs: object) -> AceDataImagesClient:
+    options: dict[str, object] = {
+        "base_url": BASE_URL,
+        "poll_schedule": PollSchedule(first_delay=0.5, factor=1.5, max_interval=5.0),
+        "retry_policy": RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0),
+    }
+    options.update(kwargs)
+    client = AceDataImagesClient(TOKEN, **options)  # type: ignore[arg-type]
+    if clock is not None:
+        client._clock = clock.time
+        client._sleep = clock.sleep
+        client._async_sleep = clock.async_sleep
+    return client
+
+
+@pytest.fixture
+def client(clock: FakeClock) -> Iterator[AceDataImagesClient]:
+    with make_client(clock) as instance:
+        yield instance
+
+
+@pytest.fixture
+async def aclient(clock: FakeClock) -> AsyncIterator[AceDataImagesClient]:
+    async with make_client(clock) as instance:
+        yield instance

@@ -1,0 +1,204 @@
+"""Per-model validation rules and request bodies (no HTTP involved)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from langchain_acedata_images import EditImageInput, GenerateImageInput, TaskQuery
+from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS, MODEL_RULES, TaskRecord
+
+VALID: list[dict[str, Any]] = [
+    {"prompt": "fox"},
+    {"prompt": "fox", "size": "auto"},
+    {"prompt": "fox", "model": "gpt-image-1", "size": "1536x1024", "quality": "high"},
+    {"prompt": "fox", "model": "gpt-image-1.5", "size": "1024x1536", "quality": "low"},
+    {"prompt": "fox", "model": "gpt-image-2", "size": "3840x2160"},
+    {"prompt": "fox", "model": "gpt-image-2", "size": "2160x3840"},
+    {"prompt": "fox", "model": "gpt-image-2", "size": "2880x2880"},
+    {"prompt": "fox", "model": "gpt-image-2", "size": "16x16"},
+    {"prompt": "fox", "model": "gpt-image-2", "size": "auto"},
+    {"prompt": "fox", "model": "dall-e-3", "size": "1792x1024", "style": "vivid", "quality": "hd"},
+    {"prompt": "fox", "model": "dall-e-3", "size": "1024x1792", "style": "natural", "n": 1},
+    {"prompt": "fox", "model": "dall-e-3", "quality": "standard"},
+    {"prompt": "fox", "model": "dall-e-2", "size": "256x256", "n": 10, "quality": "standard"},
+    {"prompt": "fox", "model": "dall-e-2", "size": "512x512"},
+    {"prompt": "fox", "model": "nano-banana", "size": "2048x1152"},
+    {"prompt": "fox", "model": "nano-banana-2", "size": "auto"},
+    {"prompt": "fox", "model": "nano-banana-pro", "size": "1000x700"},
+    {"prompt": "fox", "background": "transparent", "output_format": "png"},
+    {"prompt": "fox", "background": "transparent", "output_format": "webp"},
+    {"prompt": "fox", "background": "opaque", "moderation": "low", "partial_images": 3},
+    {"prompt": "fox", "output_format": "jpeg", "output_compression": 0},
+    {"prompt": "fox", "output_format": "webp", "output_compression": 100},
+    {"prompt": "fox", "model": "dall-e-2", "partial_images": 0},
+    {"prompt": "fox", "response_format": "b64_json", "n": 4},
+    {"prompt": "fox", "callback_url": "https://example.com/hook?x=1"},
+    {"prompt": "fox", "callback_url": "http://127.0.0.1:8080/cb"},
+]
+
+# (arguments, a fragment the message must contain: names the allowed values or the fix)
+INVALID: list[tuple[dict[str, Any], str]] = [
+    ({"prompt": ""}, "at least 1 character"),
+    ({"prompt": "   "}, "at least 1 character"),
+    ({}, "prompt"),
+    ({"prompt": "fox", "n": 0}, "greater than or equal to 1"),
+    ({"prompt": "fox", "n": 11}, "less than or equal to 10"),
+    ({"prompt": "fox", "model": "dall-e-3", "n": 2}, "set n=1"),
+    ({"prompt": "fox", "model": "gpt-5-image"}, "'gpt-image-1'"),
+    ({"prompt": "fox", "model": "dall-e-2", "size": "1792x1024"}, "256x256, 512x512, 1024x1024"),
+    ({"prompt": "fox", "model": "dall-e-2", "size": "auto"}, "256x256, 512x512, 1024x1024"),
+    (
+        {"prompt": "fox", "model": "dall-e-3", "size": "1536x1024"},
+        "1024x1024, 1792x1024, 1024x1792",
+    ),
+    ({"prompt": "fox", "model": "gpt-image-1", "size": "1792x1024"}, "1024x1536, auto"),
+    ({"prompt": "fox", "model": "gpt-image-1.5", "size": "2048x2048"}, "1536x1024"),
+    ({"prompt": "fox", "model": "gpt-image-2", "size": "1000x1000"}, "multiples of 16"),
+    ({"prompt": "fox", "model": "gpt-image-2", "size": "4096x1024"}, "longer side must be <= 3840"),
+    ({"prompt": "fox", "model": "gpt-image-2", "size": "3840x3840"}, "8,294,400"),
+    ({"prompt": "fox", "size": "big"}, "'WIDTHxHEIGHT'"),
+    ({"prompt": "fox", "model": "nano-banana", "size": "1024*1024"}, "'WIDTHxHEIGHT'"),
+    ({"prompt": "fox", "size": "0x1024"}, "'WIDTHxHEIGHT'"),
+    ({"prompt": "fox", "style": "vivid"}, "set model='dall-e-3'"),
+    ({"prompt": "fox", "model": "dall-e-2", "style": "natural"}, "only works with dall-e-3"),
+    ({"prompt": "fox", "style": "anime"}, "'vivid' or 'natural'"),
+    ({"prompt": "fox", "quality": "hd"}, "auto, high, medium, low"),
+    ({"prompt": "fox", "model": "dall-e-2", "quality": "hd"}, "auto, standard"),
+    ({"prompt": "fox", "quality": "standard"}, "auto, high, medium, low"),
+    ({"prompt": "fox", "model": "dall-e-3", "quality": "high"}, "auto, hd, standard"),
+    ({"prompt": "fox", "model": "dall-e-3", "background": "opaque"}, "only works with gpt-image"),
+    ({"prompt": "fox", "model": "dall-e-2", "moderation": "low"}, "only works with gpt-image"),
+    ({"prompt": "fox", "model": "nano-banana", "partial_images": 2}, "only works with gpt-image"),
+    (
+        {"prompt": "fox", "model": "dall-e-3", "moderation": "low", "background": "auto"},
+        "background, moderation only work with gpt-image",
+    ),
+    ({"prompt": "fox", "background": "transparent", "output_format": "jpeg"}, "'png' or 'webp'"),
+    ({"prompt": "fox", "output_compression": 50}, "'jpeg' or 'webp'"),
+    ({"prompt": "fox", "output_format": "png", "output_compression": 50}, "'jpeg' or 'webp'"),
+    ({"prompt": "fox", "output_format": "jpeg", "output_compression": 101}, "less than or equal"),
+    ({"prompt": "fox", "output_format": "jpeg", "output_compression": -1}, "greater than"),
+    ({"prompt": "fox", "output_format": "gif"}, "'png', 'jpeg' or 'webp'"),
+    ({"prompt": "fox", "partial_images": 4}, "less than or equal to 3"),
+    ({"prompt": "fox", "response_format": "json"}, "'url' or 'b64_json'"),
+    ({"prompt": "fox", "callback_url": "ftp://example.com/x"}, "absolute http(s) URL"),
+    ({"prompt": "fox", "callback_url": "/relative/hook"}, "absolute http(s) URL"),
+    ({"prompt": "fox", "callback_url": "javascript:alert(1)"}, "absolute http(s) URL"),
+    ({"prompt": "fox", "seed": 3}, "Extra inputs are not permitted"),
+    ({"prompt": "fox", "n": "many"}, "valid integer"),
+]
+
+
+@pytest.mark.parametrize("arguments", VALID)
+def test_valid_arguments_are_accepted(arguments: dict[str, Any]) -> None:
+    GenerateImageInput(**arguments)
+
+
+@pytest.mark.parametrize(("arguments", "fragment"), INVALID)
+def test_invalid_arguments_are_rejected_with_actionable_message(
+    arguments: dict[str, Any], fragment: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        GenerateImageInput(**arguments)
+    assert fragment in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ValidationError) as caught:
+        GenerateImageInput(
+            prompt="fox", model="dall-e-2", size="2048x2048", style="vivid", background="opaque"
+        )
+    message = str(caught.value)
+    assert "size 2048x2048" in message
+    assert "style only works" in message
+    assert "background only works" in message
+
+
+def test_every_known_model_has_rules() -> None:
+    schema_models = GenerateImageInput.model_json_schema()["properties"]["model"]["enum"]
+    assert sorted(schema_models) == sorted(MODEL_RULES)
+
+
+def test_tool_schema_keeps_seed_descriptions_and_defaults() -> None:
+    properties = GenerateImageInput.model_json_schema()["properties"]
+    assert set(properties) == {
+        "prompt", "n", "size", "model", "style", "quality", "background", "moderation",
+        "callback_url", "output_format", "partial_images", "response_format",
+        "output_compression",
+    }  # fmt: skip
+    assert properties["model"]["default"] == "gpt-image-1"
+    assert properties["response_format"]["default"] == "url"
+    assert properties["output_format"]["default"] == "png"
+    assert properties["quality"]["default"] == "auto"
+    assert properties["prompt"]["description"].startswith("A text description of the desired")
+    assert "multiples of 16" in properties["size"]["description"]
+
+
+def test_body_contains_only_fields_that_were_set() -> None:
+    assert GenerateImageInput(prompt="fox").to_body() == {"prompt": "fox", "model": "gpt-image-1"}
+    body = GenerateImageInput(
+        prompt="fox", model="dall-e-3", size="1792x1024", style="natural", quality="auto"
+    ).to_body()
+    assert body == {
+        "prompt": "fox",
+        "model": "dall-e-3",
+        "size": "1792x1024",
+        "style": "natural",
+        "quality": "auto",
+    }
+
+
+def test_size_default_is_omitted_so_the_server_chooses() -> None:
+    """Documented decision: no size → omitted (server default 'auto'), valid for every model."""
+    for model in MODEL_RULES:
+        request = GenerateImageInput(prompt="fox", model=model)  # type: ignore[arg-type]
+        assert "size" not in request.to_body()
+
+
+def test_unknown_models_are_allowed_only_with_the_client_context() -> None:
+    with pytest.raises(ValidationError):
+        GenerateImageInput.model_validate({"prompt": "fox", "model": "gpt-image-3"})
+    request = GenerateImageInput.model_validate(
+        {"prompt": "fox", "model": "gpt-image-3", "size": "999x333", "style": "vivid"},
+        context={ALLOW_UNKNOWN_MODELS: True},
+    )
+    assert request.to_body()["model"] == "gpt-image-3"
+    assert request.rules is None
+
+
+def test_edit_input_rules() -> None:
+    EditImageInput(prompt="add a hat", image="https://x/a.png", quality="standard")
+    EditImageInput(prompt="mix", image=[f"https://x/{i}.png" for i in range(16)])
+    with pytest.raises(ValidationError, match="1 to 16 images"):
+        EditImageInput(prompt="mix", image=[f"https://x/{i}.png" for i in range(17)])
+    with pytest.raises(ValidationError, match="1 to 16 images"):
+        EditImageInput(prompt="mix", image=[])
+    with pytest.raises(ValidationError, match="input_fidelity only works with gpt-image"):
+        EditImageInput(prompt="x", image="https://x/a.png", model="dall-e-2", input_fidelity="high")
+
+
+def test_task_query_body() -> None:
+    query = TaskQuery(trace_ids=["a"], type="images_edits", limit=5)
+    assert query.to_body() == {
+        "action": "retrieve_batch",
+        "trace_ids": ["a"],
+        "type": "images_edits",
+        "limit": 5,
+    }
+
+
+@pytest.mark.parametrize(
+    ("record", "status"),
+    [
+        ({"id": "t"}, "queued"),
+        ({"id": "t", "started_at": 1.0}, "running"),
+        ({"id": "t", "finished_at": 2.0, "response": {"data": [{"url": "u"}]}}, "succeeded"),
+        ({"id": "t", "finished_at": 2.0, "response": {"success": False}}, "failed"),
+        ({"id": "t", "finished_at": 2.0, "response": {"error": {"code": "x"}}}, "failed"),
+    ],
+)
+def test_task_record_status(record: dict[str, Any], status: str) -> None:
+    assert TaskRecord.model_validate(record).status == status
