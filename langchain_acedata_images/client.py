@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import httpx
 from pydantic import BaseModel, Field, SecretStr
@@ -31,6 +31,7 @@ from .errors import (
     RateLimitError,
     ServerError,
     TaskFailedError,
+    TaskNotFoundError,
     TaskTimeoutError,
     TransportError,
     error_from_response,
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "ACEDATACLOUD_API_TOKEN"
 BASE_URL_ENV = "ACEDATACLOUD_API_BASE_URL"
+SAVE_DIR_ENV = "ACEDATACLOUD_IMAGES_SAVE_DIR"
 DEFAULT_BASE_URL = "https://api.acedata.cloud"
 GENERATIONS_PATH = "/openai/images/generations"
 EDITS_PATH = "/openai/images/edits"
@@ -62,6 +64,7 @@ TASKS_PATH = "/openai/tasks"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 T = TypeVar("T")
+R = TypeVar("R", bound="ImageGenerationResult | ImageTask")
 _MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -181,6 +184,7 @@ class AceDataImagesClient:
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
         max_connections: int = 100,
+        save_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if api_token is None:
             env_token = os.environ.get(TOKEN_ENV)
@@ -194,6 +198,7 @@ class AceDataImagesClient:
         self.retry_policy = retry_policy or RetryPolicy()
         self.max_wait = max_wait
         self.max_poll_failures = max_poll_failures
+        self.save_dir = save_dir if save_dir is not None else os.environ.get(SAVE_DIR_ENV) or None
         self._limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -270,6 +275,7 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
@@ -277,9 +283,12 @@ class AceDataImagesClient:
 
         ``request`` is a :class:`GenerateImageInput`, a mapping of its fields, or omitted in
         favour of keyword arguments (``client.generate(prompt="a fox", size="1536x1024")``).
+        With ``save_dir`` (or the client's ``save_dir``) the images are also written to disk
+        and their paths set on the result.
         """
         job = self._new_job(GenerateImageInput, request, params, trace_id)
-        return self._drive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
+        outcome = self._drive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
+        return self._save(outcome, save_dir)
 
     async def agenerate(
         self,
@@ -287,12 +296,14 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`generate`."""
         job = self._new_job(GenerateImageInput, request, params, trace_id)
-        return await self._adrive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
+        outcome = await self._adrive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
+        return await self._asave(outcome, save_dir)
 
     def edit(
         self,
@@ -300,12 +311,14 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
-        """Edit image(s) given by URL; same waiting and result as :meth:`generate`."""
+        """Edit image(s) given by URL; same waiting, saving and result as :meth:`generate`."""
         job = self._new_job(EditImageInput, request, params, trace_id)
-        return self._drive(self._image_flow(EDITS_PATH, job, wait), on_progress)
+        outcome = self._drive(self._image_flow(EDITS_PATH, job, wait), on_progress)
+        return self._save(outcome, save_dir)
 
     async def aedit(
         self,
@@ -313,12 +326,14 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`edit`."""
         job = self._new_job(EditImageInput, request, params, trace_id)
-        return await self._adrive(self._image_flow(EDITS_PATH, job, wait), on_progress)
+        outcome = await self._adrive(self._image_flow(EDITS_PATH, job, wait), on_progress)
+        return await self._asave(outcome, save_dir)
 
     def get_task(
         self, task_id: str | None = None, *, trace_id: str | None = None
@@ -346,10 +361,12 @@ class AceDataImagesClient:
         *,
         trace_id: str | None = None,
         max_wait: float | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
     ) -> ImageGenerationResult:
         """Poll a submitted job until it finishes (resume after a :class:`TaskTimeoutError`)."""
-        return self._drive(self._resume_flow(task_id, trace_id, max_wait), on_progress)
+        result = self._drive(self._resume_flow(task_id, trace_id, max_wait), on_progress)
+        return self._save(result, save_dir)
 
     async def await_task(
         self,
@@ -357,10 +374,35 @@ class AceDataImagesClient:
         *,
         trace_id: str | None = None,
         max_wait: float | None = None,
+        save_dir: str | os.PathLike[str] | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> ImageGenerationResult:
         """Async :meth:`wait_for_task`."""
-        return await self._adrive(self._resume_flow(task_id, trace_id, max_wait), on_progress)
+        result = await self._adrive(self._resume_flow(task_id, trace_id, max_wait), on_progress)
+        return await self._asave(result, save_dir)
+
+    # ------------------------------------------------------------------------- saving
+
+    def _save_target(
+        self, save_dir: str | os.PathLike[str] | None
+    ) -> str | os.PathLike[str] | None:
+        return save_dir if save_dir is not None else self.save_dir
+
+    def _save(self, outcome: R, save_dir: str | os.PathLike[str] | None) -> R:
+        target = self._save_target(save_dir)
+        if target is None or not isinstance(outcome, ImageGenerationResult):
+            return outcome
+        from .storage import save_images
+
+        return cast(R, save_images(outcome, target, http_client=self.http_client))
+
+    async def _asave(self, outcome: R, save_dir: str | os.PathLike[str] | None) -> R:
+        target = self._save_target(save_dir)
+        if target is None or not isinstance(outcome, ImageGenerationResult):
+            return outcome
+        from .storage import asave_images
+
+        return cast(R, await asave_images(outcome, target, http_client=self.http_async_client))
 
     # ------------------------------------------------------------------ request building
 
@@ -644,7 +686,7 @@ class AceDataImagesClient:
     ) -> Flow[ImageGenerationResult]:
         record = yield from self._lookup_flow(task_id, trace_id)
         if record is None:
-            raise APIError("no such task", status_code=None, task_id=task_id, trace_id=trace_id)
+            raise TaskNotFoundError("no image task found", task_id=task_id, trace_id=trace_id)
         now = self._clock()
         job = _Job(
             _request_of(record),

@@ -88,6 +88,10 @@ class ServerError(APIError):
     """A transient server-side failure (5xx, 408, 409)."""
 
 
+class TaskNotFoundError(AceDataImagesError):
+    """The API knows no task with that id / trace id."""
+
+
 class TaskFailedError(AceDataImagesError):
     """The job finished without images."""
 

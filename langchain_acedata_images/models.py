@@ -359,8 +359,8 @@ class EditImageInput(_ImageRequestBase):
     image: str | list[str] = Field(
         description=(
             "The image to edit: one URL, or a list of 1-16 URLs where the first is the base "
-            "image and the others are references. Local file paths and data: URLs are accepted "
-            "by the tool and uploaded as data URLs."
+            "image and the others are references. data: URLs are accepted; local file paths "
+            "only when the tool allows local files."
         ),
     )
     size: str | None = Field(
@@ -398,13 +398,37 @@ class EditImageInput(_ImageRequestBase):
         return tuple(q for q in rules.qualities if q != "hd")
 
 
+class GetTaskInput(BaseModel):
+    """Arguments of ``openai_get_task``: exactly one of ``task_id`` / ``trace_id``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    task_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The task id of an image job."
+    )
+    trace_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The trace id of an image job (when the task id is unknown).",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_id(self) -> GetTaskInput:
+        if (self.task_id is None) == (self.trace_id is None):
+            raise ValueError("pass exactly one of task_id or trace_id")
+        return self
+
+
 class TaskQuery(BaseModel):
     """Filters of ``retrieve_batch`` on ``/openai/tasks``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ids: list[str] | None = Field(default=None, description="Task ids to fetch.")
-    trace_ids: list[str] | None = Field(default=None, description="Trace ids to fetch.")
+    ids: list[str] | None = Field(default=None, max_length=100, description="Task ids to fetch.")
+    trace_ids: list[str] | None = Field(
+        default=None, max_length=100, description="Trace ids to fetch."
+    )
     type: TaskType | None = Field(
         default=None,
         description="'images' (all), 'images_generations' or 'images_edits'.",

@@ -79,7 +79,7 @@ def render_partial(final: RenderedImage, picture: Picture, step: int, steps: int
     """Return a low-resolution preview of ``final``: step 0 of ``steps`` is the smallest."""
     # Previews halve in size per remaining step, so encoding them costs little even at 4K.
     with Image.open(io.BytesIO(final.data)) as image:
-        preview = image.reduce(2 ** (steps - step))
+        preview: Image.Image = image.reduce(2 ** (steps - step))
     return _encode(preview, picture)
 
 
@@ -91,7 +91,8 @@ def decode_image(data: bytes, max_pixels: int) -> Image.Image:
             if width * height > max_pixels:
                 raise ValueError(f"image is {width}x{height}, larger than {max_pixels} pixels")
             image.load()
-            return image.copy()
+            decoded: Image.Image = image.copy()
+            return decoded
     except (OSError, Image.DecompressionBombError) as exc:
         raise ValueError("not a decodable PNG, JPEG, WebP or GIF image") from exc
 
@@ -143,11 +144,16 @@ def _draw_caption(canvas: Image.Image, picture: Picture) -> None:
     font = _font(max(10, short_side // 18))
     label_font = _font(max(8, short_side // 24))
     margin = max(4, short_side // 24)
-    text_style = {"fill": (255, 255, 255, 255), "stroke_fill": (0, 0, 0, 255)}
+    fill, stroke_fill = (255, 255, 255, 255), (0, 0, 0, 255)
     stroke = max(1, short_side // 400)
     lines = _wrap(draw, picture.prompt, font, picture.width - 2 * margin)
     draw.multiline_text(
-        (margin, margin), "\n".join(lines), font=font, stroke_width=stroke, **text_style
+        (margin, margin),
+        "\n".join(lines),
+        font=font,
+        fill=fill,
+        stroke_width=stroke,
+        stroke_fill=stroke_fill,
     )
     label = f"{picture.width}x{picture.height}  #{picture.index + 1}"
     draw.text(
@@ -155,8 +161,9 @@ def _draw_caption(canvas: Image.Image, picture: Picture) -> None:
         label,
         font=label_font,
         anchor="ld",
+        fill=fill,
         stroke_width=stroke,
-        **text_style,
+        stroke_fill=stroke_fill,
     )
 
 
