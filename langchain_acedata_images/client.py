@@ -721,8 +721,14 @@ class AceDataImagesClient:
         return (yield from self._poll(job))
 
     def _parse_sse(self, response: httpx.Response, job: _Job) -> Flow[ImageGenerationResult | None]:
-        """OpenAI-style SSE: partial images become progress events; ``completed`` is the result."""
+        """OpenAI-style SSE: partial images become progress events; ``completed`` ones the result.
+
+        One ``completed`` event arrives per image; the result is returned once all ``n`` have
+        arrived (or the stream ends with at least one). ``None`` means the stream ended early.
+        """
         event_name = ""
+        completed: list[dict[str, Any]] = []
+        expected = getattr(job.request, "n", None) or 1
         while (line := (yield _NextLine(response))) is not None:
             if line.startswith("event:"):
                 event_name = line[6:].strip()
@@ -743,19 +749,26 @@ class AceDataImagesClient:
                     )
                 )
             elif kind == "image_generation.completed":
-                image = {
-                    k: payload[k] for k in ("url", "b64_json", "revised_prompt") if payload.get(k)
-                }
-                answer = {
-                    "created": payload.get("created_at"),
-                    "data": [image],
-                    "size": payload.get("size"),
-                    "task_id": job.task_id,
-                }
-                result = self._result(answer, job)
-                yield _Emit(self._event(job, "finished", status="succeeded"))
-                return result
-        return None
+                completed.append(payload)
+                if len(completed) >= expected:
+                    break
+            elif kind == "error":
+                record = TaskRecord(id=job.task_id, response=payload, finished_at=0.0)
+                return self._result_from_record(record, job)  # raises TaskFailedError
+        if not completed:
+            return None
+        answer = {
+            "created": completed[0].get("created_at"),
+            "data": [
+                {k: item[k] for k in ("url", "b64_json", "revised_prompt") if item.get(k)}
+                for item in completed
+            ],
+            "size": completed[0].get("size"),
+            "task_id": job.task_id,
+        }
+        result = self._result(answer, job)
+        yield _Emit(self._event(job, "finished", status="succeeded"))
+        return result
 
     # ------------------------------------------------------------------- answer parsing
 

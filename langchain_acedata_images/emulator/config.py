@@ -114,8 +114,9 @@ class FaultConfig:
     def before_accept(self) -> dict[str, float]:
         """Fault name -> probability, for the faults answered instead of creating a task."""
         outcomes = {f"error_{status}": rate for status, rate in sorted(self.error_rates.items())}
-        outcomes.update({name.removesuffix("_rate"): getattr(self, name) for name in
-                         _BEFORE_ACCEPT_RATES})
+        outcomes.update(
+            {name.removesuffix("_rate"): getattr(self, name) for name in _BEFORE_ACCEPT_RATES}
+        )
         return outcomes
 
     @property
