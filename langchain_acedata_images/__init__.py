@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import metadata
 
+from ._image_inputs import ImageInputError
 from .client import AceDataImagesClient, ProgressEvent, new_trace_id
 from .errors import (
     AceDataImagesError,
@@ -17,6 +18,7 @@ from .errors import (
     ResourceDisabledError,
     ServerError,
     TaskFailedError,
+    TaskNotFoundError,
     TaskTimeoutError,
     TransportError,
 )
@@ -25,6 +27,7 @@ from .models import (
     EditImageInput,
     GeneratedImage,
     GenerateImageInput,
+    GetTaskInput,
     ImageGenerationResult,
     ImageTask,
     ModelRules,
@@ -33,7 +36,14 @@ from .models import (
     TaskRecord,
 )
 from .polling import PollSchedule, RetryPolicy
-from .tools import OpenAIGenerateImageTool
+from .progress import PROGRESS_EVENT
+from .toolkit import AceDataImagesToolkit
+from .tools import (
+    OpenAIEditImageTool,
+    OpenAIGenerateImageTool,
+    OpenAIGetTaskTool,
+    OpenAIListTasksTool,
+)
 
 try:
     __version__ = metadata.version("langchain-acedata-images")
@@ -42,21 +52,28 @@ except metadata.PackageNotFoundError:  # running from a source tree without inst
 
 __all__ = [
     "MODEL_RULES",
+    "PROGRESS_EVENT",
     "APIError",
     "AceDataImagesClient",
     "AceDataImagesError",
+    "AceDataImagesToolkit",
     "AuthenticationError",
     "ConfigurationError",
     "EditImageInput",
     "GenerateImageInput",
     "GeneratedImage",
+    "GetTaskInput",
     "ImageGenerationResult",
+    "ImageInputError",
     "ImageTask",
     "InsufficientBalanceError",
     "InvalidRequestError",
     "ModelRules",
     "ModerationError",
+    "OpenAIEditImageTool",
     "OpenAIGenerateImageTool",
+    "OpenAIGetTaskTool",
+    "OpenAIListTasksTool",
     "PollSchedule",
     "ProgressEvent",
     "RateLimitError",
@@ -65,6 +82,7 @@ __all__ = [
     "ServerError",
     "TaskFailedError",
     "TaskList",
+    "TaskNotFoundError",
     "TaskQuery",
     "TaskRecord",
     "TaskTimeoutError",

@@ -1,11 +1,24 @@
-"""Text the LLM reads: result summaries, tool errors and argument errors (all short)."""
+"""What the LLM reads: result summaries, task lists, tool errors and argument errors.
+
+Every text is short (at most :data:`MAX_SUMMARY_BYTES`) and never contains base64; the full
+objects travel as the ``ToolMessage.artifact``. With ``image_blocks`` the summary is followed
+by LangChain standard image content blocks for vision models.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
+from langchain_core.messages.content import (
+    ImageContentBlock,
+    TextContentBlock,
+    create_image_block,
+    create_text_block,
+)
 from pydantic import ValidationError
 
+from ._image_inputs import ImageInputError
 from .errors import (
     AceDataImagesError,
     AuthenticationError,
@@ -17,14 +30,19 @@ from .errors import (
     ResourceDisabledError,
     ServerError,
     TaskFailedError,
+    TaskNotFoundError,
     TaskTimeoutError,
     TransportError,
 )
-from .models import ImageGenerationResult, ImageTask
+from .models import ImageGenerationResult, ImageTask, TaskList, TaskRecord
 
 #: Upper bound of the LLM-visible summary, whatever ``n`` and the URL lengths are.
 MAX_SUMMARY_BYTES = 1000
 _MAX_PROMPT_CHARS = 240
+_MAX_LISTED_URL_CHARS = 200
+_MAX_LISTED_PROMPT_CHARS = 40
+
+ToolContent = str | list[TextContentBlock | ImageContentBlock]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -32,8 +50,14 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def result_summary(outcome: ImageGenerationResult | ImageTask) -> str:
-    """A compact description of a result for the LLM: never base64, at most 1,000 bytes."""
+def result_summary(
+    outcome: ImageGenerationResult | ImageTask, *, verb: str = "Generated", timed: bool = True
+) -> str:
+    """A compact description of a result for the LLM: never base64, at most 1,000 bytes.
+
+    ``verb`` starts the sentence ("Generated", "Edited", "Retrieved"); ``timed=False`` leaves
+    out the locally measured duration (meaningless for a job looked up later).
+    """
     if isinstance(outcome, ImageTask):
         where = (
             f" The result will be POSTed to {_clip(outcome.callback_url, 200)}."
@@ -48,9 +72,10 @@ def result_summary(outcome: ImageGenerationResult | ImageTask) -> str:
         )
     count = len(outcome.images)
     details = ", ".join(x for x in (outcome.model, outcome.size, outcome.output_format) if x)
+    timing = f" in {outcome.elapsed:.1f}s" if timed else ""
     head = (
-        f"Generated {count} image{'s' if count != 1 else ''} ({details}) in "
-        f"{outcome.elapsed:.1f}s, task_id={outcome.task_id}."
+        f"{verb} {count} image{'s' if count != 1 else ''} ({details}){timing}, "
+        f"task_id={outcome.task_id}."
     )
     lines = []
     for number, image in enumerate(outcome.images, 1):
@@ -63,6 +88,84 @@ def result_summary(outcome: ImageGenerationResult | ImageTask) -> str:
     revised = next((i.revised_prompt for i in outcome.images if i.revised_prompt), None)
     tail = f"Revised prompt: {_clip(revised, _MAX_PROMPT_CHARS)}" if revised else ""
     return _fit(head, lines, tail)
+
+
+def still_running_text(error: TaskTimeoutError) -> str:
+    """The answer of ``openai_get_task`` for a job that did not finish within its wait."""
+    ids = f"task_id={error.task_id}" if error.task_id else f"trace_id={error.trace_id}"
+    return (
+        f"The image job {ids} is still running (waited {error.waited:.0f}s). It has not "
+        "failed: call openai_get_task again later; do not submit the job again."
+    )
+
+
+def _utc(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "?"
+    try:
+        moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return str(timestamp)
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _first_url(record: TaskRecord) -> str | None:
+    data = (record.response or {}).get("data")
+    if isinstance(data, list):
+        for item in data:
+            url = item.get("url") if isinstance(item, dict) else None
+            if isinstance(url, str) and url:
+                return url
+    return None
+
+
+def task_line(record: TaskRecord) -> str:
+    """One task as ``id type status created "prompt" url`` (each part clipped)."""
+    parts = [record.id or "?", record.type or "?", record.status, _utc(record.created_at)]
+    prompt = (record.request or {}).get("prompt")
+    if isinstance(prompt, str) and prompt.strip():
+        parts.append(repr(_clip(prompt, _MAX_LISTED_PROMPT_CHARS)))
+    url = _first_url(record)
+    if url:
+        parts.append(_clip(url, _MAX_LISTED_URL_CHARS))
+    return " ".join(parts)
+
+
+def task_list_summary(tasks: TaskList) -> str:
+    """A compact listing of tasks for the LLM, at most 1,000 bytes whatever the count."""
+    if not tasks.items:
+        return "No image tasks matched."
+    total = max(tasks.count, len(tasks.items))
+    head = (
+        f"{len(tasks.items)} of {total} matching image tasks "
+        "(id, type, status, created UTC, prompt, first image URL):"
+    )
+    return _fit(head, [task_line(record) for record in tasks.items], "")
+
+
+def tool_content(
+    text: str, outcome: ImageGenerationResult | ImageTask | None, *, image_blocks: bool
+) -> ToolContent:
+    """``text`` alone, or (``image_blocks``) a text block followed by one block per image.
+
+    Images are referenced by URL when they have one and inlined as base64 otherwise, in the
+    LangChain v1 standard shape (``{"type": "image", "url"|"base64": ..., "mime_type": ...}``)
+    that chat model integrations translate for their provider.
+    """
+    if not image_blocks:
+        return text
+    blocks: list[TextContentBlock | ImageContentBlock] = [create_text_block(text)]
+    if isinstance(outcome, ImageGenerationResult):
+        for image in outcome.images:
+            if image.url:
+                blocks.append(create_image_block(url=image.url, mime_type=image.mime_type))
+            elif image.b64_json:
+                blocks.append(
+                    create_image_block(
+                        base64=image.b64_json, mime_type=image.mime_type or "image/png"
+                    )
+                )
+    return blocks
 
 
 def _fit(head: str, lines: list[str], tail: str) -> str:
@@ -108,6 +211,14 @@ def tool_error_text(error: AceDataImagesError) -> str:
         return (
             f"The image job is still running after {error.waited:.0f}s.{ids}. Do not submit it "
             "again; check it later with openai_get_task."
+        )
+    if isinstance(error, ImageInputError):
+        return f"{message.rstrip('.')}. Fix the image argument and call the tool again."
+    if isinstance(error, TaskNotFoundError):
+        wanted = f"task_id={error.task_id}" if error.task_id else f"trace_id={error.trace_id}"
+        return (
+            f"No image task matches {wanted}. Copy the id exactly from the earlier tool result, "
+            "or find the task with openai_list_tasks."
         )
     if isinstance(error, TaskFailedError):
         return f"The image job failed: {message}.{ids}. You may try once more or change the prompt."

@@ -1,8 +1,19 @@
-"""LangChain tools: declarative wrappers around :class:`AceDataImagesClient`."""
+"""LangChain tools: declarative wrappers around :class:`AceDataImagesClient`.
+
+Every tool is a name, a description, an ``args_schema`` from :mod:`.models` and one client call.
+The shared base runs them all the same way, sync and async alike::
+
+    args -> _prepare (validate, resolve inputs) -> _execute (the client call, with progress)
+         -> _render (short text for the LLM, full object as the artifact)
+
+Only ``_aprepare``/``_aexecute`` differ from their sync twins, and only by doing async I/O.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForToolRun,
@@ -10,12 +21,33 @@ from langchain_core.callbacks import (
 )
 from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils import from_env, secret_from_env
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from ._text import format_validation_error, result_summary, tool_error_text
-from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient, ProgressEvent
-from .errors import AceDataImagesError
-from .models import GenerateImageInput, ImageGenerationResult, ImageTask
+from ._image_inputs import (
+    MAX_LOCAL_IMAGE_BYTES,
+    aresolve_image_inputs,
+    resolve_image_inputs,
+)
+from ._text import (
+    ToolContent,
+    format_validation_error,
+    result_summary,
+    still_running_text,
+    task_list_summary,
+    tool_content,
+    tool_error_text,
+)
+from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient, ProgressCallback, ProgressEvent
+from .errors import AceDataImagesError, TaskTimeoutError
+from .models import (
+    EditImageInput,
+    GenerateImageInput,
+    GetTaskInput,
+    ImageGenerationResult,
+    ImageTask,
+    TaskList,
+    TaskQuery,
+)
 from .progress import ProgressDispatcher
 
 GENERATE_DESCRIPTION = (
@@ -31,53 +63,179 @@ GENERATE_DESCRIPTION = (
     "and the task id; base64 data is kept out of the conversation."
 )
 
+EDIT_DESCRIPTION = (
+    "Edit existing images from a text instruction. Change details, restyle, extend or clean up "
+    "a picture, or combine several reference images into a new one.\n"
+    "Edit images using OpenAI image models via AceDataCloud. Applies the prompt to the given "
+    "image(s) with models like gpt-image-1, gpt-image-2 and nano-banana variants; the first "
+    "image is the one to edit, any others are references.\n"
+    "Use this when:\n"
+    "- You want to change an image you already have (for example one returned by "
+    "openai_generate_image)\n"
+    "- You need to replace a background, add or remove objects, or change the style\n"
+    "- You want to merge up to 16 reference images into one picture\n"
+    "Pass images as http(s) URLs or data: URLs.\n"
+    "Returns: a short summary with the edited image URLs (or saved file paths), the revised "
+    "prompt and the task id; base64 data is kept out of the conversation."
+)
+_LOCAL_FILES_NOTE = "Local image file paths are accepted too."
+
+GET_TASK_DESCRIPTION = (
+    "Check an image generation or edit job started earlier and get its images.\n"
+    "Use this when:\n"
+    "- openai_generate_image or openai_edit_image reported that a job is still running or "
+    "returned only a task id\n"
+    "- You need the images of an earlier job again\n"
+    "Pass exactly one of task_id or trace_id. A running job is waited for a bounded time.\n"
+    "Returns: the image URLs (or saved file paths) and revised prompt when the job finished, a "
+    "note to call again later when it is still running, or the reason it failed."
+)
+
+LIST_TASKS_DESCRIPTION = (
+    "List image generation and edit jobs of the AceDataCloud account.\n"
+    "Use this when:\n"
+    "- You lost a task id and need to find a job again\n"
+    "- You want to see which jobs are still running or find images made earlier\n"
+    "Filter by ids, trace_ids, type ('images_generations' or 'images_edits'), creation time "
+    "window (unix seconds) and paging (offset, limit; 12 tasks by default).\n"
+    "Returns: one line per task with its id, type, status, creation time (UTC), prompt and "
+    "first image URL."
+)
+
+#: ``(content, artifact)`` as returned to LangChain with ``response_format="content_and_artifact"``.
+ToolOutput = tuple[ToolContent, Any]
+
 
 class _AceDataImagesTool(BaseTool):
-    """Shared configuration of the AceDataCloud image tools (developer-only fields)."""
+    """Shared configuration and the one run/arun implementation of the AceDataCloud tools.
+
+    Subclasses declare ``name``, ``description`` and ``args_schema`` and implement
+    :meth:`_execute` / :meth:`_aexecute` (one client call each) and :meth:`_render`.
+    """
 
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = format_validation_error
 
     client: AceDataImagesClient | None = Field(default=None, exclude=True)
-    """Client to use; built from ``api_token``/``base_url`` (or the environment) when omitted."""
+    """Client to use; built from ``api_token``/``base_url`` (or the environment) when omitted.
+
+    Pass one client to several tools (or use :class:`AceDataImagesToolkit`) to share its
+    connection pool."""
     api_token: SecretStr | None = Field(
         default_factory=secret_from_env(TOKEN_ENV, default=None), exclude=True
     )
     """Token; defaults to ``$ACEDATACLOUD_API_TOKEN``."""
     base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
     """API base URL; defaults to ``$ACEDATACLOUD_API_BASE_URL`` or the public API."""
-    max_wait: float | None = None
-    """Seconds to wait for a job before returning its task id (client default: 600)."""
-    wait: bool = True
-    """Wait for the images; ``False`` returns the task handle at once."""
     emit_progress: bool = True
     """Dispatch LangChain custom events (and LangGraph custom stream chunks) while waiting."""
 
     @model_validator(mode="after")
     def _build_client(self) -> _AceDataImagesTool:
         if self.client is None:
-            kwargs: dict[str, Any] = {"api_token": self.api_token, "base_url": self.base_url}
-            if self.max_wait is not None:
-                kwargs["max_wait"] = self.max_wait
-            self.client = AceDataImagesClient(**kwargs)
+            self.client = AceDataImagesClient(**self._client_options())
         return self
+
+    def _client_options(self) -> dict[str, Any]:
+        """Constructor arguments of the client this tool builds when none is given."""
+        return {"api_token": self.api_token, "base_url": self.base_url}
 
     @property
     def _client(self) -> AceDataImagesClient:
         assert self.client is not None  # set by _build_client
         return self.client
 
-    def _respond(
-        self, outcome: ImageGenerationResult | ImageTask
-    ) -> tuple[str, ImageGenerationResult | ImageTask]:
-        return result_summary(outcome), outcome
+    # ---------------------------------------------------------------- steps, per tool
 
-    def _tool_error(self, error: AceDataImagesError) -> ToolException:
-        return ToolException(tool_error_text(error))
+    def _prepare(self, args: dict[str, Any]) -> Any:
+        """The validated request (LangChain validated ``args`` already; this keeps the model)."""
+        schema = self.args_schema
+        assert isinstance(schema, type)
+        assert issubclass(schema, BaseModel)
+        return schema.model_validate(args)
+
+    async def _aprepare(self, args: dict[str, Any]) -> Any:
+        return self._prepare(args)
+
+    def _execute(self, request: Any, on_progress: Callable[[ProgressEvent], None]) -> Any:
+        raise NotImplementedError
+
+    async def _aexecute(self, request: Any, on_progress: ProgressCallback) -> Any:
+        raise NotImplementedError
+
+    def _render(self, outcome: Any) -> ToolOutput:
+        raise NotImplementedError
+
+    def _handle(self, error: AceDataImagesError) -> ToolOutput:
+        """Turn a client error into the tool's answer; by default an actionable ToolException."""
+        raise ToolException(tool_error_text(error)) from error
+
+    # ------------------------------------------------------------ the one run / arun
+
+    def _run(
+        self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> ToolOutput:
+        try:
+            request = self._prepare(kwargs)
+            progress = ProgressDispatcher.for_run(
+                self.name, run_manager, enabled=self.emit_progress
+            )
+            outcome = self._execute(request, progress.sync)
+        except AceDataImagesError as error:
+            return self._handle(error)
+        return self._render(outcome)
+
+    async def _arun(
+        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> ToolOutput:
+        try:
+            request = await self._aprepare(kwargs)
+            progress = ProgressDispatcher.for_run(
+                self.name, run_manager, enabled=self.emit_progress
+            )
+            outcome = await self._aexecute(request, progress.async_)
+        except AceDataImagesError as error:
+            return self._handle(error)
+        return self._render(outcome)
 
 
-class OpenAIGenerateImageTool(_AceDataImagesTool):
+class _ImageResultTool(_AceDataImagesTool):
+    """A tool whose answer is images: optional saving and optional image content blocks."""
+
+    save_dir: str | Path | None = None
+    """Also write the images to this directory (default: the client's ``save_dir``, which
+    defaults to ``$ACEDATACLOUD_IMAGES_SAVE_DIR``); the LLM then sees the saved paths."""
+    image_blocks: bool = False
+    """Return the summary plus LangChain standard image content blocks (for vision models
+    whose provider accepts images in tool results) instead of the summary text alone."""
+
+    _verb: ClassVar[str] = "Generated"
+    _timed: ClassVar[bool] = True
+
+    def _render(self, outcome: ImageGenerationResult | ImageTask) -> ToolOutput:
+        text = result_summary(outcome, verb=self._verb, timed=self._timed)
+        return tool_content(text, outcome, image_blocks=self.image_blocks), outcome
+
+
+class _ImageJobTool(_ImageResultTool):
+    """Generation and edit: submit a job, wait for it (or not), summarise the result."""
+
+    wait: bool = True
+    """Wait for the images; ``False`` returns the task handle at once."""
+    max_wait: float | None = None
+    """Seconds to wait for a job before answering with its task id (client default: 600).
+
+    Applies to the client this tool builds; a client passed in keeps its own ``max_wait``."""
+
+    def _client_options(self) -> dict[str, Any]:
+        options = super()._client_options()
+        if self.max_wait is not None:
+            options["max_wait"] = self.max_wait
+        return options
+
+
+class OpenAIGenerateImageTool(_ImageJobTool):
     """Generate images with AceDataCloud's OpenAI-compatible API in one tool call.
 
     The LLM sees a short text (URLs, revised prompt, task id); the program gets the full
@@ -100,29 +258,173 @@ class OpenAIGenerateImageTool(_AceDataImagesTool):
     description: str = GENERATE_DESCRIPTION
     args_schema: type[GenerateImageInput] = GenerateImageInput
 
-    def _run(
-        self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
-    ) -> tuple[str, ImageGenerationResult | ImageTask]:
-        request = GenerateImageInput.model_validate(kwargs)
-        progress = ProgressDispatcher.for_run(self.name, run_manager, enabled=self.emit_progress)
-        try:
-            outcome = self._client.generate(request, wait=self.wait, on_progress=progress.sync)
-        except AceDataImagesError as error:
-            raise self._tool_error(error) from error
-        return self._respond(outcome)
+    def _execute(
+        self, request: GenerateImageInput, on_progress: Callable[[ProgressEvent], None]
+    ) -> ImageGenerationResult | ImageTask:
+        return self._client.generate(
+            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
+        )
 
-    async def _arun(
-        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
-    ) -> tuple[str, ImageGenerationResult | ImageTask]:
-        request = GenerateImageInput.model_validate(kwargs)
-        progress = ProgressDispatcher.for_run(self.name, run_manager, enabled=self.emit_progress)
-        try:
-            outcome = await self._client.agenerate(
-                request, wait=self.wait, on_progress=progress.async_
+    async def _aexecute(
+        self, request: GenerateImageInput, on_progress: ProgressCallback
+    ) -> ImageGenerationResult | ImageTask:
+        return await self._client.agenerate(
+            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
+        )
+
+
+class OpenAIEditImageTool(_ImageJobTool):
+    """Edit images (one base image plus up to 15 references) in one tool call.
+
+    Same result, waiting, saving and progress events as :class:`OpenAIGenerateImageTool`.
+    Images are ``http(s)`` or ``data:`` URLs. With ``allow_local_files=True`` the LLM may also
+    name local files (paths or ``file://`` URLs): PNG, JPEG, WebP or GIF files up to
+    ``max_local_image_bytes`` are sent inline as ``data:`` URLs. Set ``local_files_root`` to
+    confine those reads to one directory.
+
+    Example:
+        .. code-block:: python
+
+            from langchain_acedata_images import OpenAIEditImageTool
+
+            tool = OpenAIEditImageTool(allow_local_files=True, local_files_root="./images")
+            tool.invoke({"prompt": "make the sky stormy", "image": "beach.png"})
+    """
+
+    name: str = "openai_edit_image"
+    description: str = EDIT_DESCRIPTION
+    args_schema: type[EditImageInput] = EditImageInput
+
+    allow_local_files: bool = False
+    """Accept local file paths and ``file://`` URLs and send them inline (opt-in: it lets the
+    LLM read image files from this machine)."""
+    local_files_root: str | Path | None = None
+    """When set, local paths are resolved against this directory and must stay inside it."""
+    max_local_image_bytes: int = Field(default=MAX_LOCAL_IMAGE_BYTES, gt=0)
+    """Largest local image file that is sent (default 20 MiB)."""
+
+    _verb: ClassVar[str] = "Edited"
+
+    @model_validator(mode="after")
+    def _describe_local_files(self) -> OpenAIEditImageTool:
+        if self.allow_local_files and self.description == EDIT_DESCRIPTION:
+            self.description = EDIT_DESCRIPTION.replace(
+                "data: URLs.\n", f"data: URLs. {_LOCAL_FILES_NOTE}\n"
             )
-        except AceDataImagesError as error:
-            raise self._tool_error(error) from error
-        return self._respond(outcome)
+        return self
+
+    def _input_options(self) -> dict[str, Any]:
+        return {
+            "allow_local_files": self.allow_local_files,
+            "root": self.local_files_root,
+            "max_bytes": self.max_local_image_bytes,
+        }
+
+    def _prepare(self, args: dict[str, Any]) -> EditImageInput:
+        request: EditImageInput = super()._prepare(args)
+        images = resolve_image_inputs(request.image, **self._input_options())
+        return request.model_copy(update={"image": images})
+
+    async def _aprepare(self, args: dict[str, Any]) -> EditImageInput:
+        request: EditImageInput = super()._prepare(args)
+        images = await aresolve_image_inputs(request.image, **self._input_options())
+        return request.model_copy(update={"image": images})
+
+    def _execute(
+        self, request: EditImageInput, on_progress: Callable[[ProgressEvent], None]
+    ) -> ImageGenerationResult | ImageTask:
+        return self._client.edit(
+            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
+        )
+
+    async def _aexecute(
+        self, request: EditImageInput, on_progress: ProgressCallback
+    ) -> ImageGenerationResult | ImageTask:
+        return await self._client.aedit(
+            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
+        )
 
 
-__all__ = ["GENERATE_DESCRIPTION", "OpenAIGenerateImageTool", "ProgressEvent"]
+class OpenAIGetTaskTool(_ImageResultTool):
+    """Fetch (and briefly wait for) an image job by ``task_id`` or ``trace_id``.
+
+    A finished job gives the same summary and :class:`ImageGenerationResult` artifact as the
+    generate tool. A job still running after ``max_wait`` seconds is not an error: the LLM is
+    told to call again later and the artifact is an :class:`ImageTask` with status
+    ``running``. Unknown ids and failed jobs become error messages.
+    """
+
+    name: str = "openai_get_task"
+    description: str = GET_TASK_DESCRIPTION
+    args_schema: type[GetTaskInput] = GetTaskInput
+
+    max_wait: float = Field(default=60.0, ge=0)
+    """Seconds one call waits for a running job before answering "still running"."""
+
+    _verb: ClassVar[str] = "Retrieved"
+    _timed: ClassVar[bool] = False
+
+    def _execute(
+        self, request: GetTaskInput, on_progress: Callable[[ProgressEvent], None]
+    ) -> ImageGenerationResult:
+        return self._client.wait_for_task(
+            request.task_id,
+            trace_id=request.trace_id,
+            max_wait=self.max_wait,
+            save_dir=self.save_dir,
+            on_progress=on_progress,
+        )
+
+    async def _aexecute(
+        self, request: GetTaskInput, on_progress: ProgressCallback
+    ) -> ImageGenerationResult:
+        return await self._client.await_task(
+            request.task_id,
+            trace_id=request.trace_id,
+            max_wait=self.max_wait,
+            save_dir=self.save_dir,
+            on_progress=on_progress,
+        )
+
+    def _handle(self, error: AceDataImagesError) -> ToolOutput:
+        if isinstance(error, TaskTimeoutError):
+            task = ImageTask(task_id=error.task_id, trace_id=error.trace_id, status="running")
+            text = still_running_text(error)
+            return tool_content(text, task, image_blocks=self.image_blocks), task
+        return super()._handle(error)
+
+
+class OpenAIListTasksTool(_AceDataImagesTool):
+    """List image jobs (filters of :class:`TaskQuery`).
+
+    The LLM sees at most 1,000 bytes: one line per task (id, type, status, creation time,
+    prompt, first image URL); the artifact is the full :class:`TaskList`.
+    """
+
+    name: str = "openai_list_tasks"
+    description: str = LIST_TASKS_DESCRIPTION
+    args_schema: type[TaskQuery] = TaskQuery
+
+    def _execute(
+        self, request: TaskQuery, on_progress: Callable[[ProgressEvent], None]
+    ) -> TaskList:
+        return self._client.list_tasks(request)
+
+    async def _aexecute(self, request: TaskQuery, on_progress: ProgressCallback) -> TaskList:
+        return await self._client.alist_tasks(request)
+
+    def _render(self, outcome: TaskList) -> ToolOutput:
+        return task_list_summary(outcome), outcome
+
+
+__all__ = [
+    "EDIT_DESCRIPTION",
+    "GENERATE_DESCRIPTION",
+    "GET_TASK_DESCRIPTION",
+    "LIST_TASKS_DESCRIPTION",
+    "OpenAIEditImageTool",
+    "OpenAIGenerateImageTool",
+    "OpenAIGetTaskTool",
+    "OpenAIListTasksTool",
+    "ProgressEvent",
+]
