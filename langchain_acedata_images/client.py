@@ -17,6 +17,7 @@ import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
@@ -129,6 +130,8 @@ Flow = Generator[_Step, Any, T]
 
 # Errors raised before a byte of the request could reach the server: safe to resend.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Gateway timeouts: the server behind the gateway may still create the job.
+_GATEWAY_TIMEOUTS = frozenset({408, 504})
 # Errors after (part of) the request was sent: the job may exist.
 _MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -203,10 +206,14 @@ class AceDataImagesClient:
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         self._http_client = http_client
-        self._http_async_client = http_async_client
+        self._given_async_client = http_async_client
+        # An AsyncClient's connections belong to the event loop that opened them, and
+        # notebooks/scripts may call asyncio.run() many times: keep one pool per loop.
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, httpx.AsyncClient
+        ] = weakref.WeakKeyDictionary()
         # Caller-supplied clients are the caller's to close.
         self._owns_http_client = http_client is None
-        self._owns_http_async_client = http_async_client is None
         self._lock = threading.Lock()
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
@@ -233,27 +240,37 @@ class AceDataImagesClient:
 
     @property
     def http_async_client(self) -> httpx.AsyncClient:
-        """The shared ``httpx.AsyncClient`` (created on first use)."""
-        if self._http_async_client is None:
+        """The shared ``httpx.AsyncClient`` of the running event loop (created on first use)."""
+        if self._given_async_client is not None:
+            return self._given_async_client
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
             with self._lock:
-                if self._http_async_client is None:
-                    self._http_async_client = httpx.AsyncClient(
-                        timeout=self.timeout, limits=self._limits
-                    )
-        return self._http_async_client
+                # Pools of finished loops can no longer be closed; let them be collected.
+                for dead in [old for old in self._async_clients if old.is_closed()]:
+                    del self._async_clients[dead]
+                client = self._async_clients.setdefault(
+                    loop, httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
+                )
+        return client
 
     def close(self) -> None:
-        """Close the sync client (and the async one when no event loop is needed for it)."""
+        """Close the sync pool, and async pools whose event loop is idle (not running)."""
         if self._http_client is not None and self._owns_http_client:
             self._http_client.close()
             self._http_client = None
+        for loop, client in list(self._async_clients.items()):
+            if not loop.is_closed() and not loop.is_running():
+                loop.run_until_complete(client.aclose())
+                self._async_clients.pop(loop, None)
 
     async def aclose(self) -> None:
-        """Close both pooled clients."""
+        """Close the sync pool and the async pool of the running event loop."""
         self.close()
-        if self._http_async_client is not None and self._owns_http_async_client:
-            await self._http_async_client.aclose()
-            self._http_async_client = None
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
     def __enter__(self) -> AceDataImagesClient:
         return self
@@ -581,10 +598,25 @@ class AceDataImagesClient:
             yield _Sleep(min(delay, max(0.0, job.deadline - self._clock())))
 
     def _recover(self, job: _Job, cause: Exception) -> Flow[TaskRecord | None]:
-        """After an ambiguous submission, ask the API whether a task with our trace_id exists."""
+        """After an ambiguous submission, ask the API whether a task with our trace_id exists.
+
+        When the server may still be working on the request (we timed out, or a gateway did),
+        a miss is not proof: look again until ``retry_policy.settle_time`` has passed.
+        """
         logger.info("submission %s ended ambiguously (%r); looking it up", job.trace_id, cause)
+        still_in_flight = isinstance(cause, httpx.TimeoutException) or (
+            isinstance(cause, ServerError) and cause.status_code in _GATEWAY_TIMEOUTS
+        )
+        settle_until = self._clock() + (self.retry_policy.settle_time if still_in_flight else 0.0)
+        looks = 0
         try:
-            return (yield from self._lookup_flow(None, job.trace_id))
+            while True:
+                record = yield from self._lookup_flow(None, job.trace_id)
+                now = self._clock()
+                if record is not None or now >= settle_until:
+                    return record
+                yield _Sleep(min(self.poll_schedule.interval(looks), settle_until - now))
+                looks += 1
         except AceDataImagesError as exc:
             raise TransportError(
                 f"the submission's outcome is unknown ({cause!r}) and looking it up failed "

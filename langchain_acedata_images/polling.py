@@ -59,6 +59,9 @@ class RetryPolicy:
     max_retries: int = 2
     base_delay: float = 0.5
     max_delay: float = 8.0
+    settle_time: float = 3.0
+    """After a timeout, keep looking the job up by ``trace_id`` this long before resubmitting:
+    the server may still be creating it."""
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Backoff before retry number ``attempt`` (1-based); ``retry_after`` wins when larger."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import hypothesis  # noqa: F401  # imported early: compiling it later races emulator threads
 import pytest
 
 from langchain_acedata_images import AceDataImagesClient, PollSchedule, RetryPolicy

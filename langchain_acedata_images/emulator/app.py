@@ -320,7 +320,7 @@ class _Emulator:
                 headers={"cache-control": "no-cache"},
             )
         ids = {"task_id": task.id, "trace_id": job.trace_id}
-        if job.asynchronous or job.callback_url:
+        if job.callback_url or (job.asynchronous and not self.config.force_sync):
             self._spawn(self._run_task(task, sources, context.files_base, outcome))
             return JSONResponse({k: v for k, v in ids.items() if v})
         await self._run_task(task, sources, context.files_base, outcome)

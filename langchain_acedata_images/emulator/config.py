@@ -8,6 +8,7 @@
 - ``ACEDATA_EMULATOR_EXPIRED_TOKENS``: comma-separated tokens answered with ``token_expired``.
 - ``ACEDATA_EMULATOR_SEED``: integer seed of the fault dice, for repeatable runs.
 - ``ACEDATA_EMULATOR_ALLOW_EXTERNAL_CALLBACKS``: ``1``/``true`` to POST callbacks to any host.
+- ``ACEDATA_EMULATOR_FORCE_SYNC``: ``1``/``true`` to answer ``async: true`` jobs synchronously.
 - ``ACEDATA_EMULATOR_PUBLIC_BASE_URL``: base of the image URLs handed out (default: the URL the
   request came in on).
 - ``ACEDATA_EMULATOR_MAX_IMAGE_BYTES``: largest input image accepted by edits, in bytes.
@@ -197,6 +198,8 @@ class EmulatorConfig:
     """Bytes of generated images kept for ``/files``; the oldest are dropped beyond it."""
     callback_timeout: float = 10.0
     """Seconds a callback POST may take."""
+    force_sync: bool = False
+    """Answer ``async: true`` submissions synchronously with ``data`` (as some deployments do)."""
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -219,6 +222,7 @@ class EmulatorConfig:
             "expired_tokens": _token_set,
             "seed": int,
             "allow_external_callbacks": _flag,
+            "force_sync": _flag,
             "public_base_url": str,
             "max_image_bytes": int,
             "faults": lambda text: FaultConfig().patched(_json_object(text)),

@@ -229,5 +229,6 @@ class EmulatorState:
             self._log.clear()
             self._fault_counts.clear()
             self._callbacks.clear()
+            self._dice = random.Random(self.config.seed)
             if faults:
                 self.faults = self.config.faults

@@ -412,8 +412,38 @@ def test_resubmits_with_the_same_trace_id_only_when_no_task_exists(
     result = client.generate(prompt="fox")
     assert isinstance(result, ImageGenerationResult)
     assert submit.call_count == 2
-    assert lookups.call_count == 1
+    # After a timeout the server may still be creating the job: look-ups continue for the
+    # settle time (3 s) at the poll schedule (0, 0.5, 1.25, 2.375, 3.0 s) before resending.
+    assert lookups.call_count == 5
     assert body_of(submit.calls[0])["trace_id"] == body_of(submit.calls[1])["trace_id"]
+
+
+def test_a_job_that_appears_late_is_adopted_not_resent(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).mock(side_effect=[httpx.ReadTimeout("slow server")])
+    record = {"id": "t-late", "trace_id": "x", "finished_at": 5.0, "response": DONE}
+    lookups = api.post(TASKS).mock(
+        side_effect=[httpx.Response(200, json={}), httpx.Response(200, json=record)]
+    )
+    result = client.generate(prompt="fox")
+    assert isinstance(result, ImageGenerationResult)
+    assert (submit.call_count, lookups.call_count) == (1, 2)
+    assert result.task_id == "t-late"
+
+
+def test_an_error_answer_is_looked_up_once(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).mock(
+        side_effect=[
+            httpx.Response(500, json={"error": {"code": "x"}}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    lookups = api.post(TASKS).respond(200, json={})
+    client.generate(prompt="fox")
+    assert (submit.call_count, lookups.call_count) == (2, 1)
 
 
 def test_unknown_outcome_is_reported_not_resent(

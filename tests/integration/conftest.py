@@ -1,0 +1,46 @@
+"""A loopback emulator shared by the integration tests, reset before each test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from langchain_acedata_images import AceDataImagesClient, PollSchedule, RetryPolicy
+from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
+
+TOKEN = "sk-acedata-SECRET-integration-5d1e"
+FAST_POLLS = PollSchedule(first_delay=0.02, factor=1.5, max_interval=0.2)
+FAST_RETRIES = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05)
+FAST = EmulatorConfig(latency=0.05, queue_delay=0.01, seed=1234)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[RunningEmulator]:
+    with run_emulator(FAST) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator(emulator: RunningEmulator) -> None:
+    emulator.reset()
+
+
+def emulator_client(base_url: str, **kwargs: object) -> AceDataImagesClient:
+    options: dict[str, object] = {
+        "base_url": base_url,
+        "poll_schedule": FAST_POLLS,
+        "retry_policy": FAST_RETRIES,
+        "max_wait": 10.0,
+        "timeout": httpx.Timeout(5.0, connect=2.0),
+    }
+    options.update(kwargs)
+    return AceDataImagesClient(TOKEN, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def client(emulator: RunningEmulator) -> AsyncIterator[AceDataImagesClient]:
+    """One client for sync and async calls; closed on the test's loop so no pool leaks."""
+    async with emulator_client(emulator.base_url) as instance:
+        yield instance
