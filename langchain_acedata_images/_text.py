@@ -51,12 +51,17 @@ def _clip(text: str, limit: int) -> str:
 
 
 def result_summary(
-    outcome: ImageGenerationResult | ImageTask, *, verb: str = "Generated", timed: bool = True
+    outcome: ImageGenerationResult | ImageTask,
+    *,
+    verb: str = "Generated",
+    timed: bool = True,
+    note: str = "",
 ) -> str:
     """A compact description of a result for the LLM: never base64, at most 1,000 bytes.
 
     ``verb`` starts the sentence ("Generated", "Edited", "Retrieved"); ``timed=False`` leaves
-    out the locally measured duration (meaningless for a job looked up later).
+    out the locally measured duration (meaningless for a job looked up later); ``note`` is a
+    last line that is always kept.
     """
     if isinstance(outcome, ImageTask):
         where = (
@@ -87,7 +92,17 @@ def result_summary(
             lines.append(f"{number}. returned as base64 in the tool artifact")
     revised = next((i.revised_prompt for i in outcome.images if i.revised_prompt), None)
     tail = f"Revised prompt: {_clip(revised, _MAX_PROMPT_CHARS)}" if revised else ""
+    if note:
+        tail = f"{tail}\n{_clip(note, 300)}" if tail else _clip(note, 300)
     return _fit(head, lines, tail)
+
+
+def unsaved_note(error: AceDataImagesError) -> str:
+    """Why images that were made could not be saved (the summary then lists their URLs)."""
+    return (
+        f"Saving the images to disk failed ({_clip(error.message, 200)}); the job itself "
+        "succeeded, so do not submit it again."
+    )
 
 
 def still_running_text(error: TaskTimeoutError) -> str:

@@ -36,6 +36,7 @@ from ._text import (
     task_list_summary,
     tool_content,
     tool_error_text,
+    unsaved_note,
 )
 from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient, ProgressCallback, ProgressEvent
 from .errors import AceDataImagesError, TaskTimeoutError
@@ -213,9 +214,16 @@ class _ImageResultTool(_AceDataImagesTool):
     _verb: ClassVar[str] = "Generated"
     _timed: ClassVar[bool] = True
 
-    def _render(self, outcome: ImageGenerationResult | ImageTask) -> ToolOutput:
-        text = result_summary(outcome, verb=self._verb, timed=self._timed)
+    def _render(self, outcome: ImageGenerationResult | ImageTask, note: str = "") -> ToolOutput:
+        text = result_summary(outcome, verb=self._verb, timed=self._timed, note=note)
         return tool_content(text, outcome, image_blocks=self.image_blocks), outcome
+
+    def _handle(self, error: AceDataImagesError) -> ToolOutput:
+        # Saving failed after the job succeeded (and was billed): still hand over its images.
+        made = getattr(error, "result", None)
+        if isinstance(made, ImageGenerationResult):
+            return self._render(made, note=unsaved_note(error))
+        return super()._handle(error)
 
 
 class _ImageJobTool(_ImageResultTool):
