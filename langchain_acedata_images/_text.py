@@ -78,10 +78,8 @@ def result_summary(
     count = len(outcome.images)
     details = ", ".join(x for x in (outcome.model, outcome.size, outcome.output_format) if x)
     timing = f" in {outcome.elapsed:.1f}s" if timed else ""
-    head = (
-        f"{verb} {count} image{'s' if count != 1 else ''} ({details}){timing}, "
-        f"task_id={outcome.task_id}."
-    )
+    task = f", task_id={outcome.task_id}" if outcome.task_id else ""
+    head = f"{verb} {count} image{'s' if count != 1 else ''} ({details}){timing}{task}."
     lines = []
     for number, image in enumerate(outcome.images, 1):
         if image.path:
@@ -200,6 +198,11 @@ def _fit(head: str, lines: list[str], tail: str) -> str:
     return text.encode()[:MAX_SUMMARY_BYTES].decode(errors="ignore")
 
 
+def _without_prefix(text: str, prefix: str) -> str:
+    """``text`` without a leading ``prefix`` (any case), so messages do not repeat themselves."""
+    return text[len(prefix) :].lstrip() if text.lower().startswith(prefix) else text
+
+
 def tool_error_text(error: AceDataImagesError) -> str:
     """What went wrong and what the LLM should do about it."""
     ids = f" task_id={error.task_id}" if error.task_id else ""
@@ -236,7 +239,8 @@ def tool_error_text(error: AceDataImagesError) -> str:
             "or find the task with openai_list_tasks."
         )
     if isinstance(error, TaskFailedError):
-        return f"The image job failed: {message}.{ids}. You may try once more or change the prompt."
+        reason = _without_prefix(message, "the image job failed:")
+        return f"The image job failed: {reason}.{ids}. You may try once more or change the prompt."
     if isinstance(error, TransportError) and error.maybe_submitted:
         return (
             f"The image API did not confirm the job ({message}).{ids}. It may still have been "

@@ -452,7 +452,7 @@ def test_get_task_failed_job_is_an_error(
     api.post(TASKS).respond(200, json=record)
     message = task_tool.invoke(call("openai_get_task", {"task_id": "t1"}))
     assert message.status == "error"
-    assert "The image job failed: the image job failed: safety system" in message.content
+    assert message.content.startswith("The image job failed: safety system. task_id=t1")
     assert "task_id=t1" in message.content
 
 
@@ -524,7 +524,7 @@ def test_image_blocks_for_url_images(api: respx.MockRouter, clock: FakeClock) ->
     assert message.status == "success"
     text, *images = message.content
     assert text["type"] == "text"
-    assert text["text"].startswith("Generated 2 images")
+    assert text["text"].startswith("Generated 2 images (gpt-image-1, png) in 0.0s.\n")
     assert [(b["type"], b["url"], b["mime_type"]) for b in images] == [
         ("image", url, "image/png") for url in urls
     ]
