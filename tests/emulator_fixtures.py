@@ -1,4 +1,7 @@
-"""A loopback emulator shared by the integration tests, reset before each test."""
+"""A loopback emulator shared by integration and reliability tests, reset before each test.
+
+Imported by those directories' ``conftest.py``; unit tests never start it.
+"""
 
 from __future__ import annotations
 

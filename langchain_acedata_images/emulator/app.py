@@ -162,13 +162,13 @@ class _Emulator:
         async def endpoint(request: Request) -> Response:
             path = request.url.path
             entry = LogEntry(time=time.time(), method=request.method, path=path)
+            self.state.log_request(entry)
             try:
                 response = await self._serve(request, entry, handler)
             except _Refusal as refusal:
                 entry.fault = entry.fault or refusal.fault
                 response = refusal.response
             entry.status = response.status_code
-            self.state.log_request(entry)
             return response
 
         return endpoint
@@ -181,12 +181,14 @@ class _Emulator:
     ) -> Response:
         faults = self.state.faults
         faulty = entry.path in faults.fault_paths
+        self._authenticate(request)
+        # The body is read before any delay: a slow server has the request even if the
+        # client stops waiting, which is what makes timeouts ambiguous.
+        body = await self._json_body(request)
         if faulty and faults.response_delay:
             await asyncio.sleep(faults.response_delay)
         if faulty:
             self._inject_before_accept()
-        self._authenticate(request)
-        body = await self._json_body(request)
         trace_id = body.get("trace_id")
         entry.trace_id = trace_id if isinstance(trace_id, str) else None
         response = await handler(_Context(request, body, entry))

@@ -14,6 +14,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect
 
 from .app import ConnectionDropped, create_app
 from .config import EmulatorConfig, FaultConfig
@@ -27,12 +28,13 @@ _START_TIMEOUT = 10.0
 
 
 class _HideInjectedDrops(logging.Filter):
-    """Uvicorn logs a traceback for every app exception; injected drops are not bugs."""
+    """Uvicorn logs a traceback for every app exception; injected drops and clients that
+    stopped waiting are expected here, not bugs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         while error is not None:
-            if isinstance(error, ConnectionDropped):
+            if isinstance(error, (ConnectionDropped, ClientDisconnect)):
                 return False
             error = error.__cause__ or error.__context__
         return True

@@ -100,7 +100,6 @@ class EmulatorState:
         self._files: OrderedDict[str, StoredFile] = OrderedDict()
         self._stored_bytes = 0
         self._log: list[LogEntry] = []
-        self._fault_counts: Counter[str] = Counter()
         self._callbacks: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ faults and dice
@@ -173,10 +172,10 @@ class EmulatorState:
     # ---------------------------------------------------------------------------- log
 
     def log_request(self, entry: LogEntry) -> None:
+        """Record a request as it arrives; its handler fills in the rest (status, task, fault)
+        so a submission counts as accepted the moment its task exists."""
         with self._lock:
             self._log.append(entry)
-            if entry.fault:
-                self._fault_counts[entry.fault] += 1
             if len(self._log) > MAX_LOG_ENTRIES:
                 del self._log[: len(self._log) - MAX_LOG_ENTRIES]
 
@@ -214,7 +213,7 @@ class EmulatorState:
                 "duplicate_trace_ids": sorted(t for t, n in accepted.items() if t and n > 1),
                 "tasks": len(self._tasks),
                 "finished_tasks": sum(t.finished_at is not None for t in self._tasks.values()),
-                "faults": dict(self._fault_counts),
+                "faults": dict(Counter(e.fault for e in self._log if e.fault)),
                 "callbacks": len(self._callbacks),
                 "stored_files": len(self._files),
             }
@@ -227,7 +226,6 @@ class EmulatorState:
             self._files.clear()
             self._stored_bytes = 0
             self._log.clear()
-            self._fault_counts.clear()
             self._callbacks.clear()
             self._dice = random.Random(self.config.seed)
             if faults:

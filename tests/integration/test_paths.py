@@ -25,7 +25,7 @@ from langchain_acedata_images import (
     TaskNotFoundError,
 )
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from tests.integration.conftest import FAST, emulator_client
+from tests.emulator_fixtures import FAST, emulator_client
 
 pytestmark = pytest.mark.integration
 
@@ -64,20 +64,25 @@ async def test_async_submission_is_polled_to_a_real_image(
         client, mode, "generate", prompt="a red fox", size="1536x1024", on_progress=events.append
     )
     assert isinstance(result, ImageGenerationResult)
-    assert result.task_id and result.trace_id
+    assert result.task_id
+    assert result.trace_id
     image = open_image(fetch(result.urls[0]))
     assert (image.format, image.size) == ("PNG", (1536, 1024))
     kinds = [event.kind for event in events]
-    assert kinds[0] == "submitted" and kinds[-1] == "finished" and "poll" in kinds
+    assert kinds[0] == "submitted"
+    assert kinds[-1] == "finished"
+    assert "poll" in kinds
     stats = emulator.stats()
-    assert stats["submissions"] == 1 and stats["duplicate_trace_ids"] == []
+    assert stats["submissions"] == 1
+    assert stats["duplicate_trace_ids"] == []
 
 
 async def test_synchronous_answers_are_used_directly(mode: str) -> None:
     with run_emulator(EmulatorConfig(latency=0.05, queue_delay=0.0, force_sync=True)) as emulator:
         async with emulator_client(emulator.base_url) as client:
             result = await call(client, mode, "generate", prompt="sync please", n=2)
-            assert isinstance(result, ImageGenerationResult) and len(result.images) == 2
+            assert isinstance(result, ImageGenerationResult)
+            assert len(result.images) == 2
             assert result.task_id  # the synchronous answer carries the task id too
         assert emulator.stats()["by_path"].get("/openai/tasks", 0) == 0
 
@@ -117,14 +122,14 @@ class _Receiver(BaseHTTPRequestHandler):
     bodies: list[dict[str, Any]]
     arrived: threading.Event
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
+    def do_POST(self) -> None:
         length = int(self.headers["content-length"])
         type(self).bodies.append(json.loads(self.rfile.read(length)))
         self.send_response(204)
         self.end_headers()
         type(self).arrived.set()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -146,22 +151,27 @@ async def test_callback_url_returns_a_handle_and_posts_the_result(
 ) -> None:
     url, handler = receiver
     handle = await call(client, mode, "generate", prompt="call me", callback_url=url)
-    assert isinstance(handle, ImageTask) and handle.callback_url == url
+    assert isinstance(handle, ImageTask)
+    assert handle.callback_url == url
     assert await asyncio.to_thread(handler.arrived.wait, 5)
     (body,) = handler.bodies
-    assert body["task_id"] == handle.task_id and body["trace_id"] == handle.trace_id
+    assert body["task_id"] == handle.task_id
+    assert body["trace_id"] == handle.trace_id
     assert body["success"] is True
     assert open_image(fetch(body["data"][0]["url"])).size == (1024, 1024)
 
 
 async def test_wait_false_then_resume_and_look_up(client: AceDataImagesClient, mode: str) -> None:
     handle = await call(client, mode, "generate", prompt="later", wait=False)
-    assert isinstance(handle, ImageTask) and handle.status == "submitted"
+    assert isinstance(handle, ImageTask)
+    assert handle.status == "submitted"
     result = await call(client, mode, "wait_for_task", handle.task_id)
-    assert isinstance(result, ImageGenerationResult) and result.task_id == handle.task_id
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == handle.task_id
     by_id = await call(client, mode, "get_task", handle.task_id)
     by_trace = await call(client, mode, "get_task", trace_id=handle.trace_id)
-    assert by_id == by_trace and by_id.status == "succeeded"
+    assert by_id == by_trace
+    assert by_id.status == "succeeded"
     assert await call(client, mode, "get_task", "no-such-task") is None
     with pytest.raises(TaskNotFoundError):
         await call(client, mode, "wait_for_task", "no-such-task")
