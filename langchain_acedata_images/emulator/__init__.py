@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .app import create_app
 from .config import EmulatorConfig, FaultConfig
-from .server import EMULATOR_TOKEN, RunningEmulator, run_emulator, serve
+from .server import EMULATOR_TOKEN, RunningEmulator, run_emulator, serve, start_emulator
 from .state import EmulatorState
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "create_app",
     "run_emulator",
     "serve",
+    "start_emulator",
 ]

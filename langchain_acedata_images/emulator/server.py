@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -45,11 +45,17 @@ _DROP_FILTER = _HideInjectedDrops()
 
 @dataclass
 class RunningEmulator:
-    """A live emulator: its base URL and its state (faults, log, counters)."""
+    """A live emulator: its base URL and its state (faults, log, counters).
+
+    Stop it with :meth:`stop` (or use :func:`run_emulator` as a context manager).
+    """
 
     base_url: str
     app: Starlette
     state: EmulatorState
+    _server: uvicorn.Server | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+    _socket: socket.socket | None = field(default=None, repr=False)
 
     def set_faults(self, **changes: Any) -> FaultConfig:
         """Patch the fault settings, e.g. ``set_faults(error_rates={503: 0.2})``."""
@@ -60,6 +66,22 @@ class RunningEmulator:
 
     def reset(self) -> None:
         self.state.reset()
+
+    def stop(self) -> None:
+        """Shut the server down and wait for its thread (idempotent)."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=_START_TIMEOUT)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> RunningEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def _uvicorn_server(app: Starlette, host: str, port: int, log_level: str) -> uvicorn.Server:
@@ -78,20 +100,19 @@ def _uvicorn_server(app: Starlette, host: str, port: int, log_level: str) -> uvi
     return uvicorn.Server(config)
 
 
-@contextmanager
-def run_emulator(
+def start_emulator(
     config: EmulatorConfig | None = None,
     *,
     host: str = DEFAULT_HOST,
     port: int = 0,
     log_level: str = "warning",
-) -> Iterator[RunningEmulator]:
-    """Serve a fresh emulator in a background thread; yield it once it accepts connections.
+) -> RunningEmulator:
+    """Serve a fresh emulator in a background thread; return once it accepts connections.
 
-    ``port=0`` picks a free port. Use ``emulator.base_url`` as the client's ``base_url``.
+    ``port=0`` picks a free port. Use ``emulator.base_url`` as the client's ``base_url`` and
+    call ``emulator.stop()`` when done (notebooks); in code prefer :func:`run_emulator`.
     """
     app = create_app(config)
-    state: EmulatorState = app.state.emulator
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.bind((host, port))
     # Binding ourselves gives the port before uvicorn starts, with no race for a "free" port.
@@ -101,20 +122,31 @@ def run_emulator(
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="acedata-emulator", daemon=True
     )
+    authority = f"[{host}]" if ":" in host else host
+    running = RunningEmulator(
+        f"http://{authority}:{bound_port}", app, app.state.emulator, server, thread, sock
+    )
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            sock.close()
+            running.stop()
             raise RuntimeError("the emulator did not start")
         time.sleep(0.005)
-    try:
-        authority = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{authority}:{bound_port}", app, state)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=_START_TIMEOUT)
-        sock.close()
+    return running
+
+
+@contextmanager
+def run_emulator(
+    config: EmulatorConfig | None = None,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    log_level: str = "warning",
+) -> Iterator[RunningEmulator]:
+    """Context manager around :func:`start_emulator` that always stops the server."""
+    with start_emulator(config, host=host, port=port, log_level=log_level) as running:
+        yield running
 
 
 def serve(
@@ -136,4 +168,11 @@ def serve(
             pass
 
 
-__all__ = ["DEFAULT_HOST", "EMULATOR_TOKEN", "RunningEmulator", "run_emulator", "serve"]
+__all__ = [
+    "DEFAULT_HOST",
+    "EMULATOR_TOKEN",
+    "RunningEmulator",
+    "run_emulator",
+    "serve",
+    "start_emulator",
+]
