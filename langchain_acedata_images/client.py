@@ -292,6 +292,7 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        max_wait: float | None = None,
         save_dir: str | os.PathLike[str] | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
         **params: Any,
@@ -301,9 +302,9 @@ class AceDataImagesClient:
         ``request`` is a :class:`GenerateImageInput`, a mapping of its fields, or omitted in
         favour of keyword arguments (``client.generate(prompt="a fox", size="1536x1024")``).
         With ``save_dir`` (or the client's ``save_dir``) the images are also written to disk
-        and their paths set on the result.
+        and their paths set on the result. ``max_wait`` overrides the client's for this call.
         """
-        job = self._new_job(GenerateImageInput, request, params, trace_id)
+        job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
         outcome = self._drive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
         return self._save(outcome, save_dir)
 
@@ -313,12 +314,13 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        max_wait: float | None = None,
         save_dir: str | os.PathLike[str] | None = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`generate`."""
-        job = self._new_job(GenerateImageInput, request, params, trace_id)
+        job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
         outcome = await self._adrive(self._image_flow(GENERATIONS_PATH, job, wait), on_progress)
         return await self._asave(outcome, save_dir)
 
@@ -328,12 +330,13 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        max_wait: float | None = None,
         save_dir: str | os.PathLike[str] | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Edit image(s) given by URL; same waiting, saving and result as :meth:`generate`."""
-        job = self._new_job(EditImageInput, request, params, trace_id)
+        job = self._new_job(EditImageInput, request, params, trace_id, max_wait)
         outcome = self._drive(self._image_flow(EDITS_PATH, job, wait), on_progress)
         return self._save(outcome, save_dir)
 
@@ -343,12 +346,13 @@ class AceDataImagesClient:
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        max_wait: float | None = None,
         save_dir: str | os.PathLike[str] | None = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`edit`."""
-        job = self._new_job(EditImageInput, request, params, trace_id)
+        job = self._new_job(EditImageInput, request, params, trace_id, max_wait)
         outcome = await self._adrive(self._image_flow(EDITS_PATH, job, wait), on_progress)
         return await self._asave(outcome, save_dir)
 
@@ -455,6 +459,7 @@ class AceDataImagesClient:
         request: _ImageRequestBase | Mapping[str, Any] | None,
         params: Mapping[str, Any],
         trace_id: str | None,
+        max_wait: float | None = None,
     ) -> _Job:
         validated: _ImageRequestBase
         if isinstance(request, model) and not params:
@@ -470,9 +475,8 @@ class AceDataImagesClient:
             )
         self._headers()  # fail fast on a missing token, before any I/O
         now = self._clock()
-        return _Job(
-            validated, trace_id or new_trace_id(), started=now, deadline=now + self.max_wait
-        )
+        wait = self.max_wait if max_wait is None else max_wait
+        return _Job(validated, trace_id or new_trace_id(), started=now, deadline=now + wait)
 
     # ------------------------------------------------------------------------ the flows
 

@@ -232,15 +232,11 @@ class _ImageJobTool(_ImageResultTool):
     wait: bool = True
     """Wait for the images; ``False`` returns the task handle at once."""
     max_wait: float | None = None
-    """Seconds to wait for a job before answering with its task id (client default: 600).
+    """Seconds to wait for a job before answering with its task id (default: the client's
+    ``max_wait``, 600)."""
 
-    Applies to the client this tool builds; a client passed in keeps its own ``max_wait``."""
-
-    def _client_options(self) -> dict[str, Any]:
-        options = super()._client_options()
-        if self.max_wait is not None:
-            options["max_wait"] = self.max_wait
-        return options
+    def _job_options(self) -> dict[str, Any]:
+        return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
 
 
 class OpenAIGenerateImageTool(_ImageJobTool):
@@ -269,16 +265,12 @@ class OpenAIGenerateImageTool(_ImageJobTool):
     def _execute(
         self, request: GenerateImageInput, on_progress: Callable[[ProgressEvent], None]
     ) -> ImageGenerationResult | ImageTask:
-        return self._client.generate(
-            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
-        )
+        return self._client.generate(request, **self._job_options(), on_progress=on_progress)
 
     async def _aexecute(
         self, request: GenerateImageInput, on_progress: ProgressCallback
     ) -> ImageGenerationResult | ImageTask:
-        return await self._client.agenerate(
-            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
-        )
+        return await self._client.agenerate(request, **self._job_options(), on_progress=on_progress)
 
 
 class OpenAIEditImageTool(_ImageJobTool):
@@ -341,16 +333,12 @@ class OpenAIEditImageTool(_ImageJobTool):
     def _execute(
         self, request: EditImageInput, on_progress: Callable[[ProgressEvent], None]
     ) -> ImageGenerationResult | ImageTask:
-        return self._client.edit(
-            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
-        )
+        return self._client.edit(request, **self._job_options(), on_progress=on_progress)
 
     async def _aexecute(
         self, request: EditImageInput, on_progress: ProgressCallback
     ) -> ImageGenerationResult | ImageTask:
-        return await self._client.aedit(
-            request, wait=self.wait, save_dir=self.save_dir, on_progress=on_progress
-        )
+        return await self._client.aedit(request, **self._job_options(), on_progress=on_progress)
 
 
 class OpenAIGetTaskTool(_ImageResultTool):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -364,6 +365,37 @@ def test_answer_without_data_or_task_id_is_an_error(
 
 
 # ---------------------------------------------------------------- never double-bill
+
+
+def test_per_call_max_wait_overrides_the_client_default(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    api.post(GEN).respond(200, json={"task_id": "t1"})
+    api.post(TASKS).respond(200, json=task(finished=False))
+    with pytest.raises(TaskTimeoutError) as caught:
+        client.generate(prompt="fox", max_wait=7.0)
+    assert caught.value.waited == pytest.approx(7.0)
+    assert client.max_wait == 600
+
+
+async def test_one_client_serves_several_event_loops() -> None:
+    """Notebooks call asyncio.run() again and again; each loop gets its own pool."""
+    client = make_client()
+    with respx.mock(base_url=BASE_URL) as api:
+        api.post(GEN).respond(200, json=DONE)
+        pools = []
+        for _ in range(2):
+            pools.append(await asyncio.to_thread(asyncio.run, _pool_after_call(client)))
+    assert pools[0] is not pools[1]
+    client.close()
+
+
+async def _pool_after_call(client: AceDataImagesClient) -> httpx.AsyncClient:
+    await client.agenerate(prompt="fox")
+    pool = client.http_async_client
+    await client.aclose()
+    assert pool.is_closed
+    return pool
 
 
 def test_read_timeout_after_sending_is_recovered_by_trace_id_not_resent(
