@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from importlib import metadata
 
-from ._image_inputs import ImageInputError
 from .client import AceDataImagesClient, ProgressEvent, new_trace_id
 from .errors import (
     AceDataImagesError,
     APIError,
     AuthenticationError,
     ConfigurationError,
+    ImageDownloadError,
+    ImageInputError,
     InsufficientBalanceError,
     InvalidRequestError,
     ModerationError,
@@ -63,6 +64,7 @@ __all__ = [
     "GenerateImageInput",
     "GeneratedImage",
     "GetTaskInput",
+    "ImageDownloadError",
     "ImageGenerationResult",
     "ImageInputError",
     "ImageTask",

@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from .errors import AceDataImagesError
+from .errors import ImageInputError
+from .storage import sniff
 
 #: Largest local image that is inlined as a ``data:`` URL (20 MiB).
 MAX_LOCAL_IMAGE_BYTES = 20 * 1024 * 1024
@@ -29,21 +30,10 @@ _SCHEME_RE = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _ACCEPTED = "only http(s) URLs and data: URLs are accepted"
 
 
-class ImageInputError(AceDataImagesError, ValueError):
-    """An image entry cannot be used: a refused local path, a missing file, a non-image."""
-
-
 def sniff_image_type(head: bytes) -> str | None:
     """The MIME type of PNG, JPEG, WebP or GIF data from its first bytes, else ``None``."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    return None
+    kind = sniff(head)
+    return kind.mime_type if kind else None
 
 
 def _clip(entry: str, limit: int = 80) -> str:

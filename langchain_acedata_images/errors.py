@@ -7,9 +7,12 @@ Every error carries what a caller needs to act: HTTP status, API code, message a
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from .models import ImageGenerationResult
 
 
 class AceDataImagesError(Exception):
@@ -114,6 +117,24 @@ class TransportError(AceDataImagesError):
     def __init__(self, message: str, *, maybe_submitted: bool = False, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.maybe_submitted = maybe_submitted
+
+
+class ImageInputError(AceDataImagesError, ValueError):
+    """An image entry cannot be used: a refused local path, a missing file, a non-image."""
+
+
+class ImageDownloadError(AceDataImagesError):
+    """An image could not be decoded, downloaded, verified or written to disk.
+
+    ``result`` is the unsaved result when known: the job already succeeded (and was billed),
+    so its URLs / base64 data stay usable.
+    """
+
+    def __init__(
+        self, message: str, *, result: ImageGenerationResult | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.result = result
 
 
 TRANSIENT_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})

@@ -20,12 +20,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .errors import AceDataImagesError
+from .errors import ImageDownloadError
 from .models import GeneratedImage, ImageGenerationResult
 
 logger = logging.getLogger(__name__)
@@ -45,20 +45,6 @@ _SNIFF_BYTES = 12  # enough for every signature below (WebP needs 12)
 _MAX_ID_CHARS = 64
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 _NAME_ATTEMPTS = 5
-
-
-class ImageDownloadError(AceDataImagesError):
-    """An image could not be decoded, downloaded, verified or written to disk.
-
-    ``result`` is the unsaved result when known: the job already succeeded (and was billed),
-    so its URLs / base64 data stay usable.
-    """
-
-    def __init__(
-        self, message: str, *, result: ImageGenerationResult | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(message, **kwargs)
-        self.result = result
 
 
 # ------------------------------------------------------------------------ pure logic
