@@ -10,6 +10,7 @@ polling policy are therefore shared exactly by both paths.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -18,7 +19,15 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
@@ -212,6 +221,9 @@ class AceDataImagesClient:
         self._async_clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, httpx.AsyncClient
         ] = weakref.WeakKeyDictionary()
+        self._pool_closers: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, AsyncGenerator[None, None]
+        ] = weakref.WeakKeyDictionary()
         # Caller-supplied clients are the caller's to close.
         self._owns_http_client = http_client is None
         self._lock = threading.Lock()
@@ -235,7 +247,11 @@ class AceDataImagesClient:
         if self._http_client is None:
             with self._lock:
                 if self._http_client is None:
-                    self._http_client = httpx.Client(timeout=self.timeout, limits=self._limits)
+                    pool = httpx.Client(timeout=self.timeout, limits=self._limits)
+                    # A client dropped without close() (e.g. inside a tool) still frees its
+                    # sockets when it is collected.
+                    weakref.finalize(self, pool.close)
+                    self._http_client = pool
         return self._http_client
 
     @property
@@ -250,9 +266,11 @@ class AceDataImagesClient:
                 # Pools of finished loops can no longer be closed; let them be collected.
                 for dead in [old for old in self._async_clients if old.is_closed()]:
                     del self._async_clients[dead]
-                client = self._async_clients.setdefault(
-                    loop, httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
-                )
+                client = self._async_clients.get(loop)
+                if client is None:
+                    client = httpx.AsyncClient(timeout=self.timeout, limits=self._limits)
+                    self._async_clients[loop] = client
+                    self._pool_closers[loop] = _close_when_loop_ends(client)
         return client
 
     def close(self) -> None:
@@ -264,11 +282,14 @@ class AceDataImagesClient:
             if not loop.is_closed() and not loop.is_running():
                 loop.run_until_complete(client.aclose())
                 self._async_clients.pop(loop, None)
+                self._pool_closers.pop(loop, None)
 
     async def aclose(self) -> None:
         """Close the sync pool and the async pool of the running event loop."""
         self.close()
-        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.pop(loop, None)
+        self._pool_closers.pop(loop, None)
         if client is not None:
             await client.aclose()
 
@@ -946,6 +967,27 @@ class AceDataImagesClient:
             flow.close()
             for response, _ in streams.values():
                 await response.aclose()
+
+
+def _close_when_loop_ends(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Tie ``client`` to the running loop's shutdown, so a forgotten pool is still closed.
+
+    ``asyncio.run()`` (and pytest-asyncio, Jupyter kernels on exit) call
+    ``loop.shutdown_asyncgens()``, which closes every async generator the loop has started:
+    this one is started here and closes the pool in its ``finally``.
+    """
+
+    async def closer() -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    generator = closer()
+    step = generator.__anext__().__await__()
+    with contextlib.suppress(StopIteration):
+        next(step)  # runs to the first ``yield``: the loop's asyncgen hook registers it
+    return generator
 
 
 def _request_of(record: TaskRecord) -> _ImageRequestBase:
