@@ -49,7 +49,8 @@ def add_model_options(
         choices = [
             value for kind in kinds if get_origin(kind) is Literal for value in get_args(kind)
         ]
-        options: dict[str, Any] = {"help": field.description}
+        # argparse formats help with %; the descriptions say "0-100%".
+        options: dict[str, Any] = {"help": (field.description or "").replace("%", "%%")}
         if choices:
             options["choices"] = choices
         elif int in kinds:
