@@ -11,6 +11,7 @@ Only ``_aprepare``/``_aexecute`` differ from their sync twins, and only by doing
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -159,14 +160,17 @@ class _AceDataImagesTool(BaseTool):
     async def _aprepare(self, args: dict[str, Any]) -> Any:
         return self._prepare(args)
 
+    @abstractmethod
     def _execute(self, request: Any, on_progress: Callable[[ProgressEvent], None]) -> Any:
-        raise NotImplementedError
+        """The tool's one blocking client call."""
 
+    @abstractmethod
     async def _aexecute(self, request: Any, on_progress: ProgressCallback) -> Any:
-        raise NotImplementedError
+        """The tool's one async client call."""
 
+    @abstractmethod
     def _render(self, outcome: Any) -> ToolOutput:
-        raise NotImplementedError
+        """``(content, artifact)`` for an outcome."""
 
     def _handle(self, error: AceDataImagesError) -> ToolOutput:
         """Turn a client error into the tool's answer; by default an actionable ToolException."""
