@@ -1,0 +1,319 @@
+"""Shared pieces of the benchmarks: results and markdown tables, statistics, the loopback
+emulator, and the raw ``httpx`` generate-and-poll flows the package is compared with."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from langchain_acedata_images import PollSchedule
+from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
+
+LOOPBACK = "127.0.0.1"
+TOKEN = "sk-acedata-benchmark-token"
+GENERATIONS = "/openai/images/generations"
+TASKS = "/openai/tasks"
+PROMPT = "a red fox in fresh snow, watercolour"
+#: ``socket_options`` that turn Nagle's algorithm off (httpx leaves it on).
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+Cell = str | int | float | None
+
+
+# ----------------------------------------------------------------------------- results
+
+
+def fmt(value: Cell) -> str:
+    """A table cell: ints with thousands separators, floats with 3-4 significant digits."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        size = abs(value)
+        if size >= 1000:
+            return f"{value:,.0f}"
+        if size >= 100:
+            return f"{value:.1f}"
+        if size >= 1 or size == 0:
+            return f"{value:.2f}"
+        return f"{value:.3f}"
+    return str(value)
+
+
+@dataclass
+class Table:
+    """One markdown table of figures."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+    def add(self, *cells: Cell) -> None:
+        if len(cells) != len(self.columns):
+            raise ValueError(f"{self.title}: {len(cells)} cells for {len(self.columns)} columns")
+        self.rows.append(list(cells))
+
+    def markdown(self) -> str:
+        lines = [
+            f"**{self.title}**",
+            "",
+            "| " + " | ".join(self.columns) + " |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(self.columns))) + "|",
+        ]
+        lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+@dataclass
+class Goal:
+    """A target from the issue: met when ``measured <= limit``."""
+
+    name: str
+    measured: float
+    limit: float
+    unit: str = ""
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.limit
+
+    def line(self) -> str:
+        mark = "met" if self.met else "MISSED"
+        measured, limit = fmt(self.measured) + self.unit, fmt(self.limit) + self.unit
+        return f"- {mark}: {self.name}: {measured} (goal <= {limit})"
+
+
+@dataclass
+class BenchResult:
+    """What one benchmark measured: tables for people, figures for machines, goals, notes."""
+
+    name: str
+    title: str
+    quick: bool
+    tables: list[Table] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def markdown(self) -> str:
+        form = "quick" if self.quick else "full"
+        parts = [f"### {self.title} ({form}, {self.seconds:.1f} s)"]
+        parts += [table.markdown() for table in self.tables]
+        if self.goals:
+            parts.append("Goals:\n" + "\n".join(goal.line() for goal in self.goals))
+        if self.notes:
+            parts.append("Notes:\n" + "\n".join(f"- {note}" for note in self.notes))
+        return "\n\n".join(parts) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["goals"] = [{**asdict(goal), "met": goal.met} for goal in self.goals]
+        return data
+
+
+# -------------------------------------------------------------------------- statistics
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) with linear interpolation between ranks."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100.0
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return percentile(values, 50)
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def timed(call: Callable[[], object]) -> float:
+    """Seconds one call takes."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------- loopback emulator
+
+#: Give the emulator's listening socket the TCP protocol number (see ``loopback_emulator``).
+#: ``python -m tests.benchmarks --emulator-as-is`` turns this off.
+NODELAY_WORKAROUND = True
+#: Set when the workaround was needed, i.e. the emulator created a protocol-0 listener.
+WORKAROUND_USED: list[str] = []
+
+_WORKAROUND_NOTE = (
+    "emulator workaround applied: run_emulator() binds socket.socket(AF_INET) with proto=0, so "
+    "asyncio never sets TCP_NODELAY on accepted connections and every answer waits ~40 ms for "
+    "a delayed ACK; the benchmarks created that socket with IPPROTO_TCP (run with "
+    "--emulator-as-is to measure without it)"
+)
+
+
+class _TcpSocketModule:
+    """Stands in for the ``socket`` module inside ``emulator.server`` while it binds."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(socket, name)
+
+    @staticmethod
+    def socket(
+        family: int = socket.AF_INET,
+        type: int = socket.SOCK_STREAM,
+        proto: int = 0,
+        fileno: int | None = None,
+    ) -> socket.socket:
+        inet = family in (socket.AF_INET, socket.AF_INET6)
+        if fileno is None and inet and type == socket.SOCK_STREAM and proto == 0:
+            proto = socket.IPPROTO_TCP
+            if _WORKAROUND_NOTE not in WORKAROUND_USED:
+                WORKAROUND_USED.append(_WORKAROUND_NOTE)
+        return socket.socket(family, type, proto, fileno)
+
+
+@contextmanager
+def _tcp_listener() -> Iterator[None]:
+    from langchain_acedata_images.emulator import server
+
+    real = server.socket
+    server.socket = _TcpSocketModule()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        server.socket = real
+
+
+@contextmanager
+def loopback_emulator(config: EmulatorConfig) -> Iterator[RunningEmulator]:
+    """The project's emulator on 127.0.0.1, in a background thread of this process.
+
+    asyncio enables TCP_NODELAY only on sockets whose ``proto`` is ``IPPROTO_TCP``; the
+    emulator's listener is made with ``proto=0``, so its answers (headers and body are two
+    writes) stall on delayed ACKs. Unless disabled, the listener is created with the TCP
+    protocol number instead; nothing else about the emulator changes.
+    """
+    with ExitStack() as stack:
+        if NODELAY_WORKAROUND:
+            with _tcp_listener():
+                emulator = stack.enter_context(run_emulator(config, host=LOOPBACK))
+        else:
+            emulator = stack.enter_context(run_emulator(config, host=LOOPBACK))
+        if urlsplit(emulator.base_url).hostname != LOOPBACK:
+            raise RuntimeError(f"the emulator is not on loopback: {emulator.base_url}")
+        yield emulator
+
+
+def nodelay_client(**options: Any) -> httpx.Client:
+    """An ``httpx.Client`` whose connections set TCP_NODELAY."""
+    return httpx.Client(transport=httpx.HTTPTransport(socket_options=NODELAY), **options)
+
+
+def nodelay_async_client(**options: Any) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` whose connections set TCP_NODELAY."""
+    return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(socket_options=NODELAY), **options)
+
+
+def loopback_rtt_ms(base_url: str, rounds: int = 5) -> float:
+    """Median round trip of ``GET /_emulator/stats`` on a pooled connection."""
+    with nodelay_client() as http:
+        http.get(base_url + "/_emulator/stats")
+        return ms(
+            median([timed(lambda: http.get(base_url + "/_emulator/stats")) for _ in range(rounds)])
+        )
+
+
+# ------------------------------------------------------------- raw httpx reference flows
+
+
+def headers() -> dict[str, str]:
+    """The headers the package sends."""
+    return {
+        "authorization": f"Bearer {TOKEN}",
+        "content-type": "application/json",
+        "accept": "application/json",
+    }
+
+
+def submission_body(prompt: str = PROMPT, **fields: Any) -> bytes:
+    """What the package POSTs for ``{"prompt": prompt, **fields}``: the fields, model,
+    a fresh trace id and ``async: true``."""
+    body = {"prompt": prompt, "model": "gpt-image-1", **fields}
+    body["trace_id"] = f"bench-{uuid.uuid4().hex}"
+    body["async"] = True
+    return json.dumps(body).encode()
+
+
+def _retrieve_body(task_id: str) -> bytes:
+    return json.dumps({"action": "retrieve", "id": task_id}).encode()
+
+
+def raw_generate(
+    http: httpx.Client, base_url: str, schedule: PollSchedule, body: bytes | None = None
+) -> dict[str, Any]:
+    """Submit with ``async: true``, then poll ``/openai/tasks`` on ``schedule`` until finished."""
+    answer = http.post(base_url + GENERATIONS, content=body or submission_body(), headers=headers())
+    answer.raise_for_status()
+    task_id = answer.json()["task_id"]
+    polls = 0
+    while True:
+        wait = schedule.interval(polls)
+        if wait > 0:
+            time.sleep(wait)
+        record = http.post(base_url + TASKS, content=_retrieve_body(task_id), headers=headers())
+        record.raise_for_status()
+        polls += 1
+        found: dict[str, Any] = record.json()
+        if found.get("finished_at") is not None:
+            return found
+
+
+async def araw_generate(
+    http: httpx.AsyncClient, base_url: str, schedule: PollSchedule, body: bytes | None = None
+) -> dict[str, Any]:
+    """Async :func:`raw_generate`."""
+    answer = await http.post(
+        base_url + GENERATIONS, content=body or submission_body(), headers=headers()
+    )
+    answer.raise_for_status()
+    task_id = answer.json()["task_id"]
+    polls = 0
+    while True:
+        wait = schedule.interval(polls)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        record = await http.post(
+            base_url + TASKS, content=_retrieve_body(task_id), headers=headers()
+        )
+        record.raise_for_status()
+        polls += 1
+        found: dict[str, Any] = record.json()
+        if found.get("finished_at") is not None:
+            return found
+
+
+def tool_call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
+    """A LangChain ``ToolCall`` for ``openai_generate_image`` (``invoke`` returns a ToolMessage)."""
+    return {"type": "tool_call", "id": call_id, "name": "openai_generate_image", "args": args}

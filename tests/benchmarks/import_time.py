@@ -1,0 +1,5 @@
+from ._common import BenchResult
+
+
+def run(quick: bool) -> BenchResult:
+    raise NotImplementedError
