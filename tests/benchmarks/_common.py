@@ -7,11 +7,14 @@ import asyncio
 import json
 import math
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +24,7 @@ from langchain_acedata_images import PollSchedule
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
 
 LOOPBACK = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "sk-acedata-benchmark-token"
 GENERATIONS = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -317,3 +321,69 @@ async def araw_generate(
 def tool_call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
     """A LangChain ``ToolCall`` for ``openai_generate_image`` (``invoke`` returns a ToolMessage)."""
     return {"type": "tool_call", "id": call_id, "name": "openai_generate_image", "args": args}
+
+
+# ------------------------------------------------------------- emulator in a subprocess
+
+
+@dataclass
+class EmulatorProcess:
+    """The emulator served by a child process (its own interpreter and GIL) on loopback."""
+
+    base_url: str
+
+    def stats(self) -> dict[str, Any]:
+        with nodelay_client() as http:
+            answer: dict[str, Any] = http.get(self.base_url + "/_emulator/stats").json()
+            return answer
+
+    def reset(self) -> None:
+        with nodelay_client() as http:
+            http.post(self.base_url + "/_emulator/reset").raise_for_status()
+
+
+@contextmanager
+def emulator_process(**config: float) -> Iterator[EmulatorProcess]:
+    """Serve ``EmulatorConfig(**config)`` from ``python -m tests.benchmarks._common``.
+
+    The child applies the same listener workaround as :func:`loopback_emulator` and stops
+    when its stdin closes.
+    """
+    command = [sys.executable, "-m", "tests.benchmarks._common", json.dumps(config)]
+    if not NODELAY_WORKAROUND:
+        command.append("--emulator-as-is")
+    child = subprocess.Popen(
+        command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    try:
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator process did not start")
+        announced = json.loads(line)
+        for note in announced["workaround"]:
+            if note not in WORKAROUND_USED:
+                WORKAROUND_USED.append(note)
+        yield EmulatorProcess(announced["base_url"])
+    finally:
+        child.stdin.close()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+
+
+def _serve_child(argv: list[str]) -> None:
+    global NODELAY_WORKAROUND
+    NODELAY_WORKAROUND = "--emulator-as-is" not in argv
+    with loopback_emulator(EmulatorConfig(**json.loads(argv[0]))) as emulator:
+        print(json.dumps({"base_url": emulator.base_url, "workaround": WORKAROUND_USED}))
+        sys.stdout.flush()
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    _serve_child(sys.argv[1:])
