@@ -83,7 +83,9 @@ def result_summary(
     lines = []
     for number, image in enumerate(outcome.images, 1):
         if image.path:
-            lines.append(f"{number}. saved to {image.path}")
+            # Keep the URL too: other tools (edit) take URLs, not the local path.
+            where = f" ({image.url})" if image.url else ""
+            lines.append(f"{number}. saved to {image.path}{where}")
         elif image.url:
             lines.append(f"{number}. {image.url}")
         else:

@@ -73,6 +73,7 @@ async def test_toolkit_generates_saves_and_edits(emulator: RunningEmulator, tmp_
         assert len(result.paths) == 3
         assert all(Path(path).parent == tmp_path for path in result.paths)
         assert all(path in message.content for path in result.paths)
+        assert all(url in message.content for url in result.urls)  # edit needs the URLs
         assert len(message.content.encode()) <= 1000
         with Image.open(result.paths[0]) as image:
             assert image.size == (1024, 1024)

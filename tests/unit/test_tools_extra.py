@@ -581,6 +581,8 @@ async def test_save_dir_reaches_the_client(
     assert Path(saved[0]).parent == tmp_path
     assert Path(saved[0]).read_bytes() == PNG
     assert f"1. saved to {saved[0]}" in message.content
+    if message.artifact.images[0].url:  # the URL stays visible for openai_edit_image
+        assert message.artifact.images[0].url in message.content
     await client.aclose()
 
 
