@@ -99,7 +99,10 @@ class Goal:
 
     def line(self) -> str:
         mark = "met" if self.met else "MISSED"
-        measured, limit = fmt(self.measured) + self.unit, fmt(self.limit) + self.unit
+        measured, limit = fmt(self.measured), fmt(self.limit)
+        if measured == limit and not self.met:
+            measured = f"{self.measured:.4f}"
+        measured, limit = measured + self.unit, limit + self.unit
         return f"- {mark}: {self.name}: {measured} (goal <= {limit})"
 
 
