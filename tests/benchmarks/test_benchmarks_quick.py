@@ -1,0 +1,120 @@
+"""The quick form of every benchmark (``python -m tests.benchmarks --quick``), as tests.
+
+Each test prints its benchmark's tables and checks only that the figures exist and make sense;
+performance goals are measured and reported, never asserted here. Run with
+``pytest -m benchmark tests/benchmarks``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.benchmarks.__main__ import BENCHMARKS, run_benchmark
+from tests.benchmarks._common import BenchResult
+
+pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(120)]
+
+
+def _numbers(value: Any) -> list[float]:
+    """Every number nested in ``value``."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for item in value.values() for n in _numbers(item)]
+    if isinstance(value, (list, tuple)):
+        return [n for item in value for n in _numbers(item)]
+    return []
+
+
+def _check_overhead(figures: dict[str, Any]) -> None:
+    for block in ("sync", "async"):
+        for path in figures[block].values():
+            assert 0 < path["p50_ms"] <= path["p90_ms"] <= path["p99_ms"]
+            assert path["requests_per_call"] >= 2  # the submission and at least one poll
+
+
+def _check_concurrency(figures: dict[str, Any]) -> None:
+    count, latency = figures["count"], figures["latency_s"]
+    assert all(single >= latency for single in figures["single_s"].values())
+    runs = [value for value in figures.values() if isinstance(value, dict) and "wall_s" in value]
+    assert len(runs) == 4
+    for run in runs:
+        assert run["ok"] == count
+        assert run["wall_s"] >= latency
+        assert run["requests"] >= 2 * count
+
+
+def _check_polling(figures: dict[str, Any]) -> None:
+    for simulated in figures["simulated"].values():
+        for point in simulated["points"].values():
+            assert point["latency_s"] >= 0
+            assert point["polls"] >= 1
+    assert figures["verified"]
+    for verified in figures["verified"].values():
+        assert verified["real_latency_p50_s"] >= 0
+        assert abs(verified["real_polls_p50"] - verified["simulated_polls_p50"]) <= 1
+
+
+def _check_llm_size(figures: dict[str, Any]) -> None:
+    for fmt, by_size in figures["bytes"].items():
+        for by_n in by_size.values():
+            for sizes in by_n.values():
+                assert sizes["tool_bytes"] > 0
+                assert sizes["raw_bytes"] > 0
+                if fmt == "b64_json":  # the base64 stays out of the model's context
+                    assert sizes["tool_bytes"] * 100 < sizes["raw_bytes"]
+
+
+def _check_memory(figures: dict[str, Any]) -> None:
+    for case in figures.values():
+        assert case["b64_chars"] > 0
+        # The result holds the base64 string, so the peak is at least the payload.
+        assert case["traced_peak"] >= case["b64_chars"]
+        assert case["held_after_gc"] >= case["b64_chars"]
+
+
+def _check_import_time(figures: dict[str, Any]) -> None:
+    medians = figures["median_ms"]
+    assert all(value > 0 for value in medians.values())
+    assert figures["ratio_to_module"] > 1  # the package imports langchain_core.tools
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "overhead": _check_overhead,
+    "concurrency": _check_concurrency,
+    "polling": _check_polling,
+    "llm_size": _check_llm_size,
+    "memory": _check_memory,
+    "import_time": _check_import_time,
+}
+
+
+def test_every_benchmark_has_a_check() -> None:
+    assert set(CHECKS) == set(BENCHMARKS)
+
+
+@pytest.mark.parametrize("name", list(BENCHMARKS))
+def test_quick_benchmark(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    result: BenchResult = run_benchmark(name, quick=True)
+    with capsys.disabled():
+        print("\n" + result.markdown())
+
+    assert result.quick
+    assert result.tables
+    for table in result.tables:
+        assert table.rows
+        assert all(len(row) == len(table.columns) for row in table.rows)
+    assert result.goals
+    for goal in result.goals:
+        assert math.isfinite(goal.measured)
+        assert goal.measured >= 0
+    assert all(math.isfinite(number) for number in _numbers(result.figures))
+    json.dumps(result.to_json())  # what --write stores
+    CHECKS[name](result.figures)
