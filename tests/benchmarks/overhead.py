@@ -12,21 +12,36 @@ part of every path's time: *extra ms* does not depend on it, *ratio* is diluted 
 HTTP clients use TCP_NODELAY (the tool's client gets such pools through ``http_client`` /
 ``http_async_client``), so the figures measure work, not Nagle/delayed-ACK stalls; the last
 two rows of each block use httpx's default transport -- the tool as shipped and raw httpx --
-to show those stalls. Paths are timed round-robin, in rotating order, so drift hits them alike.
+to show those stalls. Two rows split the tool's cost: the tool with ``emit_progress=False``,
+and LangChain's floor, a minimal ``BaseTool`` with the same ``args_schema`` whose ``_run`` just
+calls ``client.generate`` (what any LangChain tool with this schema pays).
+
+Paths are timed round-robin, in a shuffled order each round, so drift and the after-effects of
+one path on the next hit them alike. The new-client-per-call path, whose connection set-up and
+teardown slow whatever runs next, is timed on its own afterwards.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import httpx
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
 
-from langchain_acedata_images import AceDataImagesClient, OpenAIGenerateImageTool, PollSchedule
+from langchain_acedata_images import (
+    AceDataImagesClient,
+    GenerateImageInput,
+    OpenAIGenerateImageTool,
+    PollSchedule,
+)
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator
 
 from ._common import (
@@ -38,12 +53,14 @@ from ._common import (
     araw_generate,
     loopback_emulator,
     loopback_rtt_ms,
+    median,
     ms,
     nodelay_async_client,
     nodelay_client,
     percentile,
     raw_generate,
     submission_body,
+    timed,
     tool_call,
 )
 
@@ -58,17 +75,13 @@ TOOL, CLIENT, RAW, FRESH = (
     "raw httpx, pooled",
     "raw httpx, new client per call",
 )
+QUIET = "tool.{}, emit_progress=False"
+FLOOR = "minimal BaseTool(args_schema=GenerateImageInput) → client.{} (LangChain floor)"
 SHIPPED_TOOL = "tool.{}, default pool (no TCP_NODELAY)"
 SHIPPED_RAW = "raw httpx, pooled, default transport (no TCP_NODELAY)"
 
-T = TypeVar("T")
 SyncCall = Callable[[], object]
 AsyncCall = Callable[[], Awaitable[object]]
-
-
-def _tools(base: str, **pools: object) -> tuple[AceDataImagesClient, OpenAIGenerateImageTool]:
-    client = AceDataImagesClient(TOKEN, base_url=base, poll_schedule=SCHEDULE, **pools)  # type: ignore[arg-type]
-    return client, OpenAIGenerateImageTool(client=client)
 
 
 def _prompt(index: int) -> str:
@@ -76,52 +89,102 @@ def _prompt(index: int) -> str:
     return f"{PROMPT} #{index}"
 
 
-def _sync_paths(
-    base: str,
-    tool: OpenAIGenerateImageTool,
-    client: AceDataImagesClient,
-    shipped: OpenAIGenerateImageTool,
-    pooled: httpx.Client,
-    plain: httpx.Client,
-) -> dict[str, SyncCall]:
+def _call(index: int) -> dict[str, Any]:
+    return tool_call({"prompt": _prompt(index)})
+
+
+class _FloorTool(BaseTool):
+    """LangChain's own cost: the same ``args_schema``, and ``_run`` just calls the client."""
+
+    name: str = "openai_generate_image"
+    description: str = "Generate an image."
+    args_schema: type[BaseModel] = GenerateImageInput
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    client: AceDataImagesClient
+
+    def _run(self, **kwargs: Any) -> tuple[str, object]:
+        return "done", self.client.generate(**kwargs)
+
+    async def _arun(self, **kwargs: Any) -> tuple[str, object]:
+        return "done", await self.client.agenerate(**kwargs)
+
+
+@dataclass
+class _Subjects:
+    """The tools and clients under test; all but ``shipped`` use TCP_NODELAY pools."""
+
+    base: str
+    client: AceDataImagesClient
+    tool: OpenAIGenerateImageTool
+    quiet: OpenAIGenerateImageTool
+    floor: _FloorTool
+    shipped_client: AceDataImagesClient
+    shipped: OpenAIGenerateImageTool
+
+    @classmethod
+    def build(cls, base: str, sync_pool: httpx.Client, async_pool: httpx.AsyncClient) -> _Subjects:
+        client = AceDataImagesClient(
+            TOKEN,
+            base_url=base,
+            poll_schedule=SCHEDULE,
+            http_client=sync_pool,
+            http_async_client=async_pool,
+        )
+        shipped_client = AceDataImagesClient(TOKEN, base_url=base, poll_schedule=SCHEDULE)
+        return cls(
+            base,
+            client,
+            OpenAIGenerateImageTool(client=client),
+            OpenAIGenerateImageTool(client=client, emit_progress=False),
+            _FloorTool(client=client),
+            shipped_client,
+            OpenAIGenerateImageTool(client=shipped_client),
+        )
+
+
+def _sync_paths(at: _Subjects, pooled: httpx.Client, plain: httpx.Client) -> dict[str, SyncCall]:
     def fresh() -> object:
         with nodelay_client() as http:
-            return raw_generate(http, base, SCHEDULE, submission_body(_prompt(3)))
+            return raw_generate(http, at.base, SCHEDULE, submission_body(_prompt(3)))
 
     return {
-        TOOL.format("invoke"): lambda: tool.invoke(tool_call({"prompt": _prompt(0)})),
-        CLIENT.format("generate"): lambda: client.generate(prompt=_prompt(1)),
-        RAW: lambda: raw_generate(pooled, base, SCHEDULE, submission_body(_prompt(2))),
+        TOOL.format("invoke"): lambda: at.tool.invoke(_call(0)),
+        CLIENT.format("generate"): lambda: at.client.generate(prompt=_prompt(1)),
+        RAW: lambda: raw_generate(pooled, at.base, SCHEDULE, submission_body(_prompt(2))),
         FRESH: fresh,
-        SHIPPED_TOOL.format("invoke"): lambda: shipped.invoke(tool_call({"prompt": _prompt(4)})),
-        SHIPPED_RAW: lambda: raw_generate(plain, base, SCHEDULE, submission_body(_prompt(5))),
+        QUIET.format("invoke"): lambda: at.quiet.invoke(_call(4)),
+        FLOOR.format("generate"): lambda: at.floor.invoke(_call(5)),
+        SHIPPED_TOOL.format("invoke"): lambda: at.shipped.invoke(_call(6)),
+        SHIPPED_RAW: lambda: raw_generate(plain, at.base, SCHEDULE, submission_body(_prompt(7))),
     }
 
 
 def _async_paths(
-    base: str,
-    tool: OpenAIGenerateImageTool,
-    client: AceDataImagesClient,
-    shipped: OpenAIGenerateImageTool,
-    pooled: httpx.AsyncClient,
-    plain: httpx.AsyncClient,
+    at: _Subjects, pooled: httpx.AsyncClient, plain: httpx.AsyncClient
 ) -> dict[str, AsyncCall]:
     async def fresh() -> object:
         async with nodelay_async_client() as http:
-            return await araw_generate(http, base, SCHEDULE, submission_body(_prompt(3)))
+            return await araw_generate(http, at.base, SCHEDULE, submission_body(_prompt(3)))
 
     return {
-        TOOL.format("ainvoke"): lambda: tool.ainvoke(tool_call({"prompt": _prompt(0)})),
-        CLIENT.format("agenerate"): lambda: client.agenerate(prompt=_prompt(1)),
-        RAW: lambda: araw_generate(pooled, base, SCHEDULE, submission_body(_prompt(2))),
+        TOOL.format("ainvoke"): lambda: at.tool.ainvoke(_call(0)),
+        CLIENT.format("agenerate"): lambda: at.client.agenerate(prompt=_prompt(1)),
+        RAW: lambda: araw_generate(pooled, at.base, SCHEDULE, submission_body(_prompt(2))),
         FRESH: fresh,
-        SHIPPED_TOOL.format("ainvoke"): lambda: shipped.ainvoke(tool_call({"prompt": _prompt(4)})),
-        SHIPPED_RAW: lambda: araw_generate(plain, base, SCHEDULE, submission_body(_prompt(5))),
+        QUIET.format("ainvoke"): lambda: at.quiet.ainvoke(_call(4)),
+        FLOOR.format("agenerate"): lambda: at.floor.ainvoke(_call(5)),
+        SHIPPED_TOOL.format("ainvoke"): lambda: at.shipped.ainvoke(_call(6)),
+        SHIPPED_RAW: lambda: araw_generate(plain, at.base, SCHEDULE, submission_body(_prompt(7))),
     }
 
 
-def _rotations(names: list[str], rounds: int) -> list[list[str]]:
-    return [names[i % len(names) :] + names[: i % len(names)] for i in range(rounds)]
+def _orders(names: list[str], rounds: int) -> list[list[str]]:
+    """A shuffled order of the interleaved paths per round (fixed seed), then the new-client
+    path alone."""
+    dice = random.Random(6)
+    mixed = [name for name in names if name != FRESH]
+    orders = [dice.sample(mixed, len(mixed)) for _ in range(rounds)]
+    return orders + [[FRESH]] * rounds
 
 
 def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str, float]:
@@ -133,27 +196,38 @@ def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str,
     return {name: requests[name] / calls[name] for name in paths}
 
 
+@dataclass
+class _Block:
+    """One block's timings per path, requests per call, and the real first-poll wait."""
+
+    samples: dict[str, list[float]]
+    requests: dict[str, float]
+    wait: float
+
+
 def _measure_sync(
     emulator: RunningEmulator, paths: dict[str, SyncCall], warmup: int, rounds: int
-) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Round-robin timings per path, and the requests per call the emulator saw."""
+) -> _Block:
+    """Timings per path, the requests per call the emulator saw, and how long
+    ``time.sleep(FIRST_POLL)`` really takes."""
     for _ in range(warmup):
         for run in paths.values():
             run()
     gc.collect()
     emulator.reset()
     samples: dict[str, list[float]] = {name: [] for name in paths}
-    for order in _rotations(list(paths), rounds):
+    for order in _orders(list(paths), rounds):
         for name in order:
             start = time.perf_counter()
             paths[name]()
             samples[name].append(time.perf_counter() - start)
-    return samples, _requests_per_call(emulator, list(paths))
+    wait = median([timed(lambda: time.sleep(FIRST_POLL)) for _ in range(rounds)])
+    return _Block(samples, _requests_per_call(emulator, list(paths)), wait)
 
 
 async def _measure_async(
     emulator: RunningEmulator, paths: dict[str, AsyncCall], warmup: int, rounds: int
-) -> tuple[dict[str, list[float]], dict[str, float]]:
+) -> _Block:
     """Async :func:`_measure_sync`."""
     for _ in range(warmup):
         for run in paths.values():
@@ -161,20 +235,34 @@ async def _measure_async(
     gc.collect()
     emulator.reset()
     samples: dict[str, list[float]] = {name: [] for name in paths}
-    for order in _rotations(list(paths), rounds):
+    for order in _orders(list(paths), rounds):
         for name in order:
             start = time.perf_counter()
             await paths[name]()
             samples[name].append(time.perf_counter() - start)
-    return samples, _requests_per_call(emulator, list(paths))
+    waits = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        await asyncio.sleep(FIRST_POLL)
+        waits.append(time.perf_counter() - start)
+    return _Block(samples, _requests_per_call(emulator, list(paths)), median(waits))
 
 
-def _table(title: str, samples: dict[str, list[float]], requests: dict[str, float]) -> Table:
+def _table(title: str, block: _Block) -> Table:
     table = Table(
-        title, ["path", "p50 ms", "p90 ms", "extra p50 ms", "p50 ratio ×", "requests/call"]
+        title,
+        [
+            "path",
+            "p50 ms",
+            "p90 ms",
+            "extra p50 ms",
+            "p50 ratio ×",
+            "ratio net of wait ×",
+            "requests/call",
+        ],
     )
-    base_p50 = percentile(samples[RAW], 50)
-    for name, values in samples.items():
+    base_p50 = percentile(block.samples[RAW], 50)
+    for name, values in block.samples.items():
         p50 = percentile(values, 50)
         table.add(
             name,
@@ -182,14 +270,16 @@ def _table(title: str, samples: dict[str, list[float]], requests: dict[str, floa
             ms(percentile(values, 90)),
             ms(p50 - base_p50),
             p50 / base_p50,
-            requests[name],
+            (p50 - block.wait) / (base_p50 - block.wait),
+            block.requests[name],
         )
     return table
 
 
-def _goals(method: str, samples: dict[str, list[float]]) -> list[Goal]:
-    tool_p50 = percentile(samples[TOOL.format(method)], 50)
-    raw_p50 = percentile(samples[RAW], 50)
+def _goals(method: str, block: _Block) -> list[Goal]:
+    tool_p50 = percentile(block.samples[TOOL.format(method)], 50)
+    raw_p50 = percentile(block.samples[RAW], 50)
+    net = (tool_p50 - block.wait) / (raw_p50 - block.wait)
     return [
         Goal(
             f"tool.{method} extra p50 over raw pooled httpx",
@@ -198,62 +288,62 @@ def _goals(method: str, samples: dict[str, list[float]]) -> list[Goal]:
             " ms",
         ),
         Goal(f"tool.{method} p50 ratio to raw pooled httpx", tool_p50 / raw_p50, GOAL_RATIO, "×"),
+        Goal(f"tool.{method} p50 ratio, net of the first-poll wait", net, GOAL_RATIO, "×"),
     ]
 
 
-def _figures(
-    samples: dict[str, list[float]], requests: dict[str, float]
-) -> dict[str, dict[str, float]]:
-    return {
+def _figures(block: _Block) -> dict[str, Any]:
+    paths = {
         name: {
             "p50_ms": ms(percentile(values, 50)),
             "p90_ms": ms(percentile(values, 90)),
             "p99_ms": ms(percentile(values, 99)),
             "calls": float(len(values)),
-            "requests_per_call": requests[name],
+            "requests_per_call": block.requests[name],
         }
-        for name, values in samples.items()
+        for name, values in block.samples.items()
     }
+    return {"paths": paths, "first_poll_wait_ms": ms(block.wait)}
 
 
 def run(quick: bool) -> BenchResult:
     warmup, rounds = (5, 40) if quick else (30, 300)
     result = BenchResult("overhead", "1. Per-call overhead: tool vs raw httpx", quick)
     with loopback_emulator(EmulatorConfig(latency=0.0, queue_delay=0.0)) as emulator:
-        base = emulator.base_url
-        pools = {"http_client": nodelay_client(), "http_async_client": nodelay_async_client()}
-        client, tool = _tools(base, **pools)
-        shipped_client, shipped = _tools(base)
+        sync_pool, async_pool = nodelay_client(), nodelay_async_client()
+        at = _Subjects.build(emulator.base_url, sync_pool, async_pool)
         with nodelay_client() as pooled, httpx.Client() as plain:
-            paths = _sync_paths(base, tool, client, shipped, pooled, plain)
-            sync_samples, sync_requests = _measure_sync(emulator, paths, warmup, rounds)
+            paths = _sync_paths(at, pooled, plain)
+            sync = _measure_sync(emulator, paths, warmup, rounds)
 
-        async def measure_async() -> tuple[dict[str, list[float]], dict[str, float]]:
+        async def measure_async() -> _Block:
             async with nodelay_async_client() as pooled, httpx.AsyncClient() as plain:
-                paths = _async_paths(base, tool, client, shipped, pooled, plain)
+                paths = _async_paths(at, pooled, plain)
                 measured = await _measure_async(emulator, paths, warmup, rounds)
-            await pools["http_async_client"].aclose()
-            await shipped_client.aclose()
+            await async_pool.aclose()
+            await at.shipped_client.aclose()
             return measured
 
-        async_samples, async_requests = asyncio.run(measure_async())
-        pools["http_client"].close()
-        rtt = loopback_rtt_ms(base)
+        asynchronous = asyncio.run(measure_async())
+        sync_pool.close()
+        rtt = loopback_rtt_ms(emulator.base_url)
 
     result.tables += [
-        _table(f"Sync, {rounds} calls per path", sync_samples, sync_requests),
-        _table(f"Async, {rounds} calls per path", async_samples, async_requests),
+        _table(f"Sync, {rounds} calls per path", sync),
+        _table(f"Async, {rounds} calls per path", asynchronous),
     ]
-    result.goals += _goals("invoke", sync_samples) + _goals("ainvoke", async_samples)
+    result.goals += _goals("invoke", sync) + _goals("ainvoke", asynchronous)
     result.notes += [
-        f"extra/ratio are against `{RAW}` of the same block; every path includes the "
-        f"{ms(FIRST_POLL):.0f} ms first-poll wait (see module docstring)",
+        f"extra and ratios are against `{RAW}` of the same block. Every path includes the "
+        f"{ms(FIRST_POLL):.0f} ms first-poll wait (see the module docstring); *ratio net of "
+        f"wait* subtracts the measured wait ({ms(sync.wait):.2f} ms sync, "
+        f"{ms(asynchronous.wait):.2f} ms async) from both sides",
         f"loopback GET round trip (TCP_NODELAY): {rtt:.2f} ms",
     ]
     result.figures = {
         "first_poll_ms": ms(FIRST_POLL),
-        "sync": _figures(sync_samples, sync_requests),
-        "async": _figures(async_samples, async_requests),
+        "sync": _figures(sync),
+        "async": _figures(asynchronous),
         "loopback_rtt_ms": rtt,
     }
     return result

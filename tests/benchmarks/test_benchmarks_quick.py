@@ -35,7 +35,8 @@ def _numbers(value: Any) -> list[float]:
 
 def _check_overhead(figures: dict[str, Any]) -> None:
     for block in ("sync", "async"):
-        for path in figures[block].values():
+        assert figures[block]["first_poll_wait_ms"] >= figures["first_poll_ms"]
+        for path in figures[block]["paths"].values():
             assert 0 < path["p50_ms"] <= path["p90_ms"] <= path["p99_ms"]
             assert path["requests_per_call"] >= 2  # the submission and at least one poll
 
