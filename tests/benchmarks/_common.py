@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from langchain_core.messages import ToolCall
 
 from langchain_acedata_images import PollSchedule
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
@@ -205,12 +206,13 @@ class _TcpSocketModule:
 def _tcp_listener() -> Iterator[None]:
     from langchain_acedata_images.emulator import server
 
-    real = server.socket
-    server.socket = _TcpSocketModule()  # type: ignore[assignment]
+    namespace = vars(server)
+    real = namespace["socket"]
+    namespace["socket"] = _TcpSocketModule()
     try:
         yield
     finally:
-        server.socket = real
+        namespace["socket"] = real
 
 
 @contextmanager
@@ -321,9 +323,9 @@ async def araw_generate(
             return found
 
 
-def tool_call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
+def tool_call(args: dict[str, Any], call_id: str = "call-1") -> ToolCall:
     """A LangChain ``ToolCall`` for ``openai_generate_image`` (``invoke`` returns a ToolMessage)."""
-    return {"type": "tool_call", "id": call_id, "name": "openai_generate_image", "args": args}
+    return ToolCall(name="openai_generate_image", args=args, id=call_id, type="tool_call")
 
 
 # ------------------------------------------------------------- emulator in a subprocess

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import ToolCall, ToolMessage
 
 from langchain_acedata_images import AceDataImagesClient, OpenAIGenerateImageTool, PollSchedule
 
@@ -37,7 +37,7 @@ from ._common import (
 GOAL_RATIO = 1.2
 
 
-def _calls(count: int) -> list[dict[str, Any]]:
+def _calls(count: int) -> list[str | dict[str, Any] | ToolCall]:
     return [tool_call({"prompt": PROMPT}, f"call-{index}") for index in range(count)]
 
 

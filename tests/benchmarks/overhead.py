@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
+from langchain_core.messages import ToolCall
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
@@ -89,7 +90,7 @@ def _prompt(index: int) -> str:
     return f"{PROMPT} #{index}"
 
 
-def _call(index: int) -> dict[str, Any]:
+def _call(index: int) -> ToolCall:
     return tool_call({"prompt": _prompt(index)})
 
 
