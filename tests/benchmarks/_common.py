@@ -245,13 +245,12 @@ def nodelay_async_client(**options: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(socket_options=NODELAY), **options)
 
 
-def loopback_rtt_ms(base_url: str, rounds: int = 5) -> float:
-    """Median round trip of ``GET /_emulator/stats`` on a pooled connection."""
+def loopback_rtt_ms(base_url: str, rounds: int = 20) -> float:
+    """Median round trip of ``GET /_emulator/faults`` (a small, constant answer), pooled."""
+    url = base_url + "/_emulator/faults"
     with nodelay_client() as http:
-        http.get(base_url + "/_emulator/stats")
-        return ms(
-            median([timed(lambda: http.get(base_url + "/_emulator/stats")) for _ in range(rounds)])
-        )
+        http.get(url)
+        return ms(median([timed(lambda: http.get(url)) for _ in range(rounds)]))
 
 
 # ------------------------------------------------------------- raw httpx reference flows

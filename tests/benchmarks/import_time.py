@@ -6,7 +6,7 @@ reported. ``langchain_core.tools`` loads its contents lazily: ``import langchain
 loads almost nothing, while ``from langchain_core.tools import BaseTool`` -- the least any
 LangChain tool package imports -- loads LangChain's runnables, callbacks and tracers. Both are
 baselines. One ``python -X importtime`` run per statement then shows which modules the package
-adds on top of ``BaseTool``, grouped by top-level package.
+adds on top of ``BaseTool`` (imported first), grouped by top-level package.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ BASETOOL = "from langchain_core.tools import BaseTool"
 #: The package as in an install without the ``cli`` extra: httpx imports its own CLI (rich,
 #: click, pygments) whenever those are importable.
 NO_CLI = "import langchain_acedata_images  # rich, click hidden"
-STATEMENTS = (PACKAGE, NO_CLI, MODULE, BASETOOL)
+#: The package imported once BaseTool is loaded: what importing ``BaseTool`` first in the
+#: package's ``__init__`` would give (measured at about 50 ms less than the package alone).
+ORDERED = "from langchain_core.tools import BaseTool; import langchain_acedata_images"
+STATEMENTS = (PACKAGE, NO_CLI, ORDERED, MODULE, BASETOOL)
 _SOURCE = {
     NO_CLI: "sys.modules['rich'] = sys.modules['click'] = None; import langchain_acedata_images"
 }
@@ -62,8 +65,12 @@ def import_profile(statement: str) -> dict[str, int]:
 
 
 def _added_by_package(top: int) -> list[tuple[str, int, float]]:
-    """Top-level packages imported by the package but not for ``BaseTool``: modules, ms."""
-    package, baseline = import_profile(PACKAGE), import_profile(BASETOOL)
+    """Top-level packages the package imports once ``BaseTool`` is loaded: modules, self ms.
+
+    The package is imported after ``BaseTool`` in one interpreter, so LangChain modules that
+    both need are not charged to it whichever imports them first."""
+    baseline = import_profile(BASETOOL)
+    package = import_profile(ORDERED)
     groups: dict[str, list[int]] = defaultdict(list)
     for name, self_us in package.items():
         if name not in baseline:
@@ -84,7 +91,7 @@ def run(quick: bool) -> BenchResult:
     medians = {statement: median(values) for statement, values in samples.items()}
     table = Table(
         f"Fresh-interpreter import, {runs} runs each",
-        ["statement", "median ms", "min ms", "max ms", "package ÷ this"],
+        ["statement", "median ms", "min ms", "max ms", "÷ BaseTool import"],
     )
     for statement, values in samples.items():
         table.add(
@@ -92,11 +99,11 @@ def run(quick: bool) -> BenchResult:
             ms(medians[statement]),
             ms(min(values)),
             ms(max(values)),
-            medians[PACKAGE] / medians[statement],
+            medians[statement] / medians[BASETOOL],
         )
     added = _added_by_package(top=10)
     breakdown = Table(
-        "What the package imports beyond BaseTool (one -X importtime run, self times)",
+        "What the package imports once BaseTool is loaded (one -X importtime run, self times)",
         ["top-level package", "modules", "self ms"],
     )
     for name, count, total in added:
@@ -110,6 +117,7 @@ def run(quick: bool) -> BenchResult:
         f"measures LangChain's own `BaseTool` import; `{BASETOOL}` is the meaningful baseline",
         "`# rich, click hidden`: the package imported with `sys.modules['rich'] = "
         "sys.modules['click'] = None`, as without the `cli` extra (httpx then skips its CLI)",
+        f"`{ORDERED}`: the same modules as the package alone, in another order",
     ]
     result.figures = {
         "samples_s": samples,
