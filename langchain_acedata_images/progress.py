@@ -45,7 +45,13 @@ class ProgressDispatcher:
     def for_run(
         cls, tool_name: str, run_manager: object | None, *, enabled: bool
     ) -> ProgressDispatcher:
-        return cls(tool_name, enabled, run_manager is not None)
+        # Dispatching builds a callback manager per event; skip it when nobody listens
+        # (astream_events and callback handlers register here, so they still get events).
+        listening = bool(
+            getattr(run_manager, "handlers", None)
+            or getattr(run_manager, "inheritable_handlers", None)
+        )
+        return cls(tool_name, enabled, listening)
 
     def _payload(self, event: ProgressEvent) -> dict[str, Any]:
         return {"tool": self.tool_name, **event.model_dump(exclude_none=True)}

@@ -113,7 +113,10 @@ def start_emulator(
     call ``emulator.stop()`` when done (notebooks); in code prefer :func:`run_emulator`.
     """
     app = create_app(config)
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP;
+    # with proto 0 every answer waited ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind((host, port))
     # Binding ourselves gives the port before uvicorn starts, with no race for a "free" port.
     bound_port = sock.getsockname()[1]
