@@ -171,6 +171,9 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: _Font, max_width: int) -> 
     """Greedy word wrap; words wider than a line are split; extra lines end in an ellipsis."""
     lines: list[str] = []
     current = ""
+    # At most _MAX_CAPTION_LINES lines are shown, so a longer prompt (even one "word" of
+    # 32,000 characters, as CJK or emoji text is) is cut before it is measured.
+    text = text[: (_MAX_CAPTION_LINES + 1) * max(1, max_width)]
     for word in text.split():
         candidate = f"{current} {word}" if current else word
         if draw.textlength(candidate, font=font) <= max_width:
@@ -180,6 +183,8 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: _Font, max_width: int) -> 
             lines.append(current)
         current = word
         while draw.textlength(current, font=font) > max_width and len(current) > 1:
+            if len(lines) > _MAX_CAPTION_LINES:
+                break
             cut = _longest_fitting_prefix(draw, current, font, max_width)
             lines.append(current[:cut])
             current = current[cut:]
@@ -196,7 +201,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: _Font, max_width: int) -> 
 def _longest_fitting_prefix(
     draw: ImageDraw.ImageDraw, word: str, font: _Font, max_width: int
 ) -> int:
-    low, high = 1, len(word)
+    low, high = 1, max(1, min(len(word), max_width))  # a visible glyph is >= 1 pixel wide
     while low < high:
         middle = (low + high + 1) // 2
         if draw.textlength(word[:middle], font=font) <= max_width:
