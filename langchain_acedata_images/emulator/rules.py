@@ -189,7 +189,11 @@ def _validate(body: Mapping[str, Any], kind: str, quality_values: tuple[str, ...
         )
 
     quality = _choice(body, "quality", quality_values)
-    if quality is not None and quality not in rules.qualities:
+    # API.md: edits also take 'standard' (on gpt-image models, as the client allows).
+    model_qualities = rules.qualities | (
+        {"standard"} if kind == EDITS and rules.gpt_image else frozenset()
+    )
+    if quality is not None and quality not in model_qualities:
         owners = [name for name, other in MODELS.items() if quality in other.qualities]
         raise RuleViolation(f"quality {quality!r} is only supported by {', '.join(owners)}")
 
@@ -286,7 +290,11 @@ def _edit_images(body: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:  # e.g. an unclosed IPv6 bracket: a 400, not a crash
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
