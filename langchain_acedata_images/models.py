@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -106,6 +107,13 @@ MODEL_RULES: dict[str, ModelRules] = {
 EDIT_EXTRA_QUALITIES = ("standard",)
 
 
+def _reject_boolean(value: Any, info: ValidationInfo) -> Any:
+    """JSON true/false are not numbers (pydantic's lax mode would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{info.field_name} must be an integer, not {str(value).lower()}")
+    return value
+
+
 def _join(values: tuple[str, ...] | list[str]) -> str:
     return ", ".join(values)
 
@@ -192,12 +200,35 @@ class _ImageRequestBase(BaseModel):
             return value.strip()
         return handler(value)
 
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        # Pydantic strips Unicode whitespace only; the API's strip() also drops \x1c-\x1f.
+        if not value.strip():
+            raise ValueError("prompt must contain text, not only whitespace or separators")
+        return value
+
+    @field_validator("n", "output_compression", mode="before")
+    @classmethod
+    def _integer_not_boolean(cls, value: Any, info: ValidationInfo) -> Any:
+        return _reject_boolean(value, info)
+
     @field_validator("callback_url")
     @classmethod
     def _absolute_http_url(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises on a port out of range
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or re.search(r"\s", value)
+        ):
             raise ValueError(
                 "callback_url must be an absolute http(s) URL such as 'https://example.com/webhook'"
             )
@@ -342,6 +373,11 @@ class GenerateImageInput(_ImageRequestBase):
             "image in one event."
         ),
     )
+
+    @field_validator("partial_images", mode="before")
+    @classmethod
+    def _partial_images_not_boolean(cls, value: Any, info: ValidationInfo) -> Any:
+        return _reject_boolean(value, info)
 
     def _problems(self) -> list[str]:
         problems = super()._problems()
