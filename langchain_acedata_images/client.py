@@ -461,6 +461,17 @@ class AceDataImagesClient:
             "accept": "application/json",
         }
 
+    def _api_error(
+        self, response: httpx.Response, *, trace_id: str | None, task_id: str | None = None
+    ) -> APIError:
+        """The error of an answer, without the token should the server quote it back."""
+        error = error_from_response(response, trace_id=trace_id, task_id=task_id)
+        token = self._api_token.get_secret_value() if self._api_token else ""
+        if token and token in error.message:
+            error.message = error.message.replace(token, "<redacted>")
+            error.args = (error.message,)
+        return error
+
     def _request(
         self, path: str, body: Mapping[str, Any], *, stream: bool = False
     ) -> httpx.Request:
@@ -606,7 +617,7 @@ class AceDataImagesClient:
                         raise TransportError(
                             f"{exc.message}, and no task exists for it", trace_id=job.trace_id
                         ) from exc
-                error = error_from_response(response, trace_id=job.trace_id)
+                error = self._api_error(response, trace_id=job.trace_id)
                 if isinstance(error, RateLimitError):
                     retry_after = error.retry_after
                 elif isinstance(error, ServerError):
@@ -694,7 +705,7 @@ class AceDataImagesClient:
                 trace_id=trace_id,
             ) from exc
         if not response.is_success:
-            raise error_from_response(response, trace_id=trace_id, task_id=task_id)
+            raise self._api_error(response, trace_id=trace_id, task_id=task_id)
         return _json_object(response)
 
     def _poll(self, job: _Job) -> Flow[ImageGenerationResult]:
