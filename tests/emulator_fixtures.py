@@ -30,7 +30,8 @@ def _fresh_emulator(emulator: RunningEmulator) -> None:
     emulator.reset()
 
 
-def emulator_client(base_url: str, **kwargs: object) -> AceDataImagesClient:
+def emulator_client(base_url: str, *, token: str = TOKEN, **kwargs: object) -> AceDataImagesClient:
+    """A client with short polls, retries and timeouts, for tests against the emulator."""
     options: dict[str, object] = {
         "base_url": base_url,
         "poll_schedule": FAST_POLLS,
@@ -39,7 +40,7 @@ def emulator_client(base_url: str, **kwargs: object) -> AceDataImagesClient:
         "timeout": httpx.Timeout(5.0, connect=2.0),
     }
     options.update(kwargs)
-    return AceDataImagesClient(TOKEN, **options)  # type: ignore[arg-type]
+    return AceDataImagesClient(token, **options)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,6 @@ from langchain_acedata_images import (
     ImageGenerationResult,
     InsufficientBalanceError,
     ModerationError,
-    PollSchedule,
     RateLimitError,
     RetryPolicy,
     ServerError,
@@ -28,7 +27,7 @@ from langchain_acedata_images import (
     TaskTimeoutError,
 )
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from tests.emulator_fixtures import TOKEN
+from tests.emulator_fixtures import TOKEN, emulator_client
 from tests.integration.test_paths import call
 
 pytestmark = pytest.mark.integration
@@ -113,24 +112,12 @@ MATRIX: dict[str, Fault] = {
 }
 
 
-@pytest.fixture
-async def fault_client(emulator: RunningEmulator) -> AsyncIterator[AceDataImagesClient]:
-    async with _client(emulator.base_url) as client:
-        yield client
+# Settle look-ups kept short: the 408/504 rows each wait settle_time per attempt.
+SHORT_SETTLE = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05, settle_time=1.0)
 
 
 def _client(base_url: str, **options: Any) -> AceDataImagesClient:
-    settings: dict[str, Any] = {
-        "base_url": base_url,
-        "poll_schedule": PollSchedule(first_delay=0.02, factor=1.5, max_interval=0.2),
-        "retry_policy": RetryPolicy(
-            max_retries=2, base_delay=0.01, max_delay=0.05, settle_time=1.0
-        ),
-        "max_wait": 10.0,
-        "timeout": httpx.Timeout(5.0, connect=2.0),
-        **options,
-    }
-    return AceDataImagesClient(TOKEN, **settings)
+    return emulator_client(base_url, **{"retry_policy": SHORT_SETTLE, **options})
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -38,6 +38,7 @@ from langchain_acedata_images import (
     PollSchedule,
     RetryPolicy,
 )
+from tests.emulator_fixtures import emulator_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("error::ResourceWarning")]
 
@@ -137,8 +138,8 @@ def toolkit_for(base_url: str, **kwargs: Any) -> AceDataImagesToolkit:
 
 
 def client_for(base_url: str) -> AceDataImagesClient:
-    return AceDataImagesClient(
-        TOKEN, base_url=base_url, poll_schedule=FAST_POLLS, retry_policy=FAST_RETRIES, max_wait=10
+    return emulator_client(
+        base_url, token=TOKEN, poll_schedule=FAST_POLLS, retry_policy=FAST_RETRIES
     )
 
 

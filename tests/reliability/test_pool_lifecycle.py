@@ -6,35 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 
-from langchain_acedata_images import (
-    AceDataImagesClient,
-    PollSchedule,
-    RetryPolicy,
-)
 from langchain_acedata_images.emulator import (
     RunningEmulator,
 )
-from tests.emulator_fixtures import TOKEN
+from tests.emulator_fixtures import emulator_client
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("error::ResourceWarning")]
 
 
-def load_client(base_url: str) -> AceDataImagesClient:
-    return AceDataImagesClient(
-        TOKEN,
-        base_url=base_url,
-        poll_schedule=PollSchedule(first_delay=0.05, factor=1.5, max_interval=0.3),
-        retry_policy=RetryPolicy(max_retries=3, base_delay=0.02, max_delay=0.2, settle_time=0.5),
-        max_wait=30.0,
-        timeout=httpx.Timeout(10.0, connect=5.0),
-    )
-
-
 async def test_closing_closes_every_pool(emulator: RunningEmulator) -> None:
-    client = load_client(emulator.base_url)
+    client = emulator_client(emulator.base_url)
     await client.agenerate(prompt="a")
     await asyncio.to_thread(client.generate, prompt="b")
     sync_pool, async_pool = client.http_client, client.http_async_client
@@ -44,7 +27,7 @@ async def test_closing_closes_every_pool(emulator: RunningEmulator) -> None:
 
 
 def test_pools_are_closed_when_their_loop_ends(emulator: RunningEmulator) -> None:
-    client = load_client(emulator.base_url)
+    client = emulator_client(emulator.base_url)
     pools: list[Any] = []
 
     async def call() -> None:

@@ -42,7 +42,7 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images.client import TOKEN_ENV
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
-from tests.emulator_fixtures import FAST, FAST_POLLS, FAST_RETRIES
+from tests.emulator_fixtures import FAST, emulator_client
 
 pytestmark = pytest.mark.integration
 
@@ -131,14 +131,7 @@ def assert_files_clean(directory: Path) -> None:
 
 
 def client_for(base_url: str, **kwargs: Any) -> AceDataImagesClient:
-    options: dict[str, Any] = {
-        "base_url": base_url,
-        "poll_schedule": FAST_POLLS,
-        "retry_policy": FAST_RETRIES,
-        "max_wait": 10.0,
-    }
-    options.update(kwargs)
-    return AceDataImagesClient(SECRET, **options)
+    return emulator_client(base_url, token=SECRET, **kwargs)
 
 
 def tool_call(args: dict[str, Any]) -> dict[str, Any]:
