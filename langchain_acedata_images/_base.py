@@ -1,0 +1,152 @@
+"""Configuration and the pure helpers every flow uses: request building, errors, events.
+
+Like httpx's ``BaseClient``: no transport here. :class:`~.client.AceDataImagesClient` adds the
+pooled HTTP clients and the public methods; the flows (:mod:`._flows`) read this state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from ._steps import Job, ProgressEvent, new_trace_id
+from .errors import APIError, ConfigurationError, error_from_response
+from .models import ALLOW_UNKNOWN_MODELS, _ImageRequestBase
+from .polling import PollSchedule, RetryPolicy
+
+TOKEN_ENV = "ACEDATACLOUD_API_TOKEN"
+BASE_URL_ENV = "ACEDATACLOUD_API_BASE_URL"
+SAVE_DIR_ENV = "ACEDATACLOUD_IMAGES_SAVE_DIR"
+DEFAULT_BASE_URL = "https://api.acedata.cloud"
+GENERATIONS_PATH = "/openai/images/generations"
+EDITS_PATH = "/openai/images/edits"
+TASKS_PATH = "/openai/tasks"
+
+#: Submissions answer at once (``async: true``); polls are small. Connect fails fast.
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class BaseImagesClient:
+    """Settings, token and clock of a client, and the helpers that need nothing else."""
+
+    def __init__(
+        self,
+        api_token: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        poll_schedule: PollSchedule | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_wait: float = 600.0,
+        max_poll_failures: int = 8,
+        save_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        if api_token is None:
+            api_token = os.environ.get(TOKEN_ENV) or None
+        self._api_token: SecretStr | None = (
+            SecretStr(api_token) if isinstance(api_token, str) else api_token
+        )
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.poll_schedule = poll_schedule or PollSchedule()
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.max_wait = max_wait
+        self.max_poll_failures = max_poll_failures
+        self.save_dir = save_dir if save_dir is not None else os.environ.get(SAVE_DIR_ENV) or None
+        # Replaceable together (tests use a fake clock): the flows read time through _clock,
+        # the drivers sleep through _sleep / _async_sleep.
+        self._clock: Callable[[], float] = time.monotonic
+        self._sleep: Callable[[float], None] = time.sleep
+        self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def __repr__(self) -> str:
+        token = "set" if self._api_token else "missing"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_token=<{token}>)"
+
+    @property
+    def has_token(self) -> bool:
+        return self._api_token is not None and bool(self._api_token.get_secret_value())
+
+    def _headers(self) -> dict[str, str]:
+        if not self.has_token:
+            raise ConfigurationError(
+                f"No AceDataCloud API token: set the {TOKEN_ENV} environment variable or pass "
+                "api_token= to the client/tool"
+            )
+        assert self._api_token is not None
+        return {
+            "authorization": f"Bearer {self._api_token.get_secret_value()}",
+            "content-type": "application/json",
+            "accept": "application/json",
+        }
+
+    def _api_error(
+        self, response: httpx.Response, *, trace_id: str | None, task_id: str | None = None
+    ) -> APIError:
+        """The error of an answer, without the token should the server quote it back."""
+        error = error_from_response(response, trace_id=trace_id, task_id=task_id)
+        token = self._api_token.get_secret_value() if self._api_token else ""
+        if token and token in error.message:
+            error.message = error.message.replace(token, "<redacted>")
+            error.args = (error.message,)
+        return error
+
+    def _request(
+        self, path: str, body: Mapping[str, Any], *, stream: bool = False
+    ) -> httpx.Request:
+        headers = self._headers()
+        if stream:
+            headers["accept"] = "text/event-stream, application/json"
+        return httpx.Request(
+            "POST",
+            self.base_url + path,
+            content=json.dumps(body, ensure_ascii=False).encode(),
+            headers=headers,
+        )
+
+    def _new_job(
+        self,
+        model: type[_ImageRequestBase],
+        request: _ImageRequestBase | Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+        trace_id: str | None,
+        max_wait: float | None = None,
+    ) -> Job:
+        validated: _ImageRequestBase
+        if isinstance(request, model) and not params:
+            validated = request
+        else:
+            data = (
+                request.model_dump(exclude_unset=True)
+                if isinstance(request, _ImageRequestBase)
+                else dict(request or {})
+            )
+            validated = model.model_validate(
+                {**data, **params}, context={ALLOW_UNKNOWN_MODELS: True}
+            )
+        self._headers()  # fail fast on a missing token, before any I/O
+        now = self._clock()
+        wait = self.max_wait if max_wait is None else max_wait
+        return Job(validated, trace_id or new_trace_id(), started=now, deadline=now + wait)
+
+    def _event(self, job: Job, kind: Any, **fields: Any) -> ProgressEvent:
+        return ProgressEvent(
+            kind=kind,
+            elapsed=round(self._clock() - job.started, 3),
+            task_id=job.task_id,
+            trace_id=job.trace_id,
+            **fields,
+        )
+
+    def _elapsed(self, job: Job) -> float:
+        return round(self._clock() - job.started, 3)
+
+    def _time_left(self, job: Job) -> bool:
+        return self._clock() < job.deadline

@@ -1,0 +1,175 @@
+"""Run a flow with real I/O: :func:`sync_drive` (``httpx.Client``, ``time.sleep``) and
+:func:`async_drive` (``httpx.AsyncClient``, ``asyncio.sleep``).
+
+Like httpx's ``Auth.sync_auth_flow`` / ``async_auth_flow``: the drivers only perform steps and
+hand back outcomes (or throw the step's exception into the flow); every decision lives in the
+flow. A step a driver does not know is a programming error and raises at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+
+from ._steps import (
+    Close,
+    Emit,
+    Flow,
+    NextLine,
+    ProgressCallback,
+    ProgressEvent,
+    Read,
+    Send,
+    Sleep,
+    T,
+)
+
+
+class UnknownStepError(TypeError):
+    """A flow yielded something that is not a step; the driver refuses to guess."""
+
+    def __init__(self, step: object) -> None:
+        super().__init__(f"a flow yielded {step!r}, which is not an I/O step")
+
+
+class _SyncIO:
+    """Performs steps with blocking I/O; keeps the open streams to close them at the end."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        sleep: Callable[[float], None],
+        on_progress: Callable[[ProgressEvent], Any] | None,
+    ) -> None:
+        self.client, self.sleep, self.on_progress = client, sleep, on_progress
+        self.streams: dict[int, tuple[httpx.Response, Iterator[str]]] = {}
+
+    def perform(self, step: object) -> Any:
+        if isinstance(step, Send):
+            response = self.client.send(step.request, stream=step.stream)
+            if step.stream:
+                self.streams[id(response)] = (response, response.iter_lines())
+            return response
+        if isinstance(step, Sleep):
+            if step.seconds > 0:
+                self.sleep(step.seconds)
+        elif isinstance(step, Emit):
+            if self.on_progress is not None:
+                self.on_progress(step.event)
+        elif isinstance(step, NextLine):
+            return next(self.streams[id(step.response)][1], None)
+        elif isinstance(step, Read):
+            self.streams.pop(id(step.response), None)
+            step.response.read()
+        elif isinstance(step, Close):
+            self.streams.pop(id(step.response), None)
+            step.response.close()
+        else:
+            raise UnknownStepError(step)
+        return None
+
+    def close(self) -> None:
+        for response, _ in self.streams.values():
+            response.close()
+
+
+class _AsyncIO:
+    """Performs steps with asyncio I/O; keeps the open streams to close them at the end."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        sleep: Callable[[float], Awaitable[None]],
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.client, self.sleep, self.on_progress = client, sleep, on_progress
+        self.streams: dict[int, tuple[httpx.Response, AsyncIterator[str]]] = {}
+
+    async def perform(self, step: object) -> Any:
+        if isinstance(step, Send):
+            response = await self.client.send(step.request, stream=step.stream)
+            if step.stream:
+                self.streams[id(response)] = (response, response.aiter_lines())
+            return response
+        if isinstance(step, Sleep):
+            if step.seconds > 0:
+                await self.sleep(step.seconds)
+        elif isinstance(step, Emit):
+            if self.on_progress is not None:
+                maybe = self.on_progress(step.event)
+                if inspect.isawaitable(maybe):
+                    await maybe
+        elif isinstance(step, NextLine):
+            return await anext(self.streams[id(step.response)][1], None)
+        elif isinstance(step, Read):
+            self.streams.pop(id(step.response), None)
+            await step.response.aread()
+        elif isinstance(step, Close):
+            self.streams.pop(id(step.response), None)
+            await step.response.aclose()
+        else:
+            raise UnknownStepError(step)
+        return None
+
+    async def close(self) -> None:
+        for response, _ in self.streams.values():
+            await response.aclose()
+
+
+def sync_drive(
+    flow: Flow[T],
+    client: httpx.Client,
+    sleep: Callable[[float], None],
+    on_progress: Callable[[ProgressEvent], Any] | None = None,
+) -> T:
+    """Run ``flow`` with blocking I/O and return its value."""
+    io = _SyncIO(client, sleep, on_progress)
+    outcome: Any = None
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            outcome, error = None, None
+            try:
+                outcome = io.perform(step)
+            except UnknownStepError:
+                raise
+            except Exception as exc:
+                error = exc
+    finally:
+        flow.close()
+        io.close()
+
+
+async def async_drive(
+    flow: Flow[T],
+    client: httpx.AsyncClient,
+    sleep: Callable[[float], Awaitable[None]],
+    on_progress: ProgressCallback | None = None,
+) -> T:
+    """Run ``flow`` with asyncio I/O (no thread offload) and return its value."""
+    io = _AsyncIO(client, sleep, on_progress)
+    outcome: Any = None
+    error: Exception | None = None
+    try:
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            outcome, error = None, None
+            try:
+                outcome = await io.perform(step)
+            except UnknownStepError:
+                raise
+            except Exception as exc:
+                error = exc
+    finally:
+        flow.close()
+        await io.close()

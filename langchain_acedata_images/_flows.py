@@ -1,0 +1,155 @@
+"""The sans-I/O flows of image jobs: submit (never twice), read a stream, wait, resume.
+
+Each flow is a generator of :mod:`._steps`; :mod:`._drivers` runs it with blocking or asyncio
+I/O, so every decision below is shared exactly by the sync and async paths.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from ._base import BaseImagesClient
+from ._lookups import lookup_flow, recover_flow
+from ._outcomes import (
+    MAYBE_SENT,
+    NOT_SENT,
+    Accepted,
+    Fail,
+    Recover,
+    Retry,
+    Streaming,
+    Submission,
+    classify,
+    is_event_stream,
+)
+from ._results import request_of, result_from_record
+from ._steps import Close, Emit, Flow, Job, Read, Send, Sleep
+from ._stream import parse_sse
+from ._waiting import wait_flow
+from .errors import TaskNotFoundError, TransportError
+from .models import ImageGenerationResult, ImageTask
+
+logger = logging.getLogger("langchain_acedata_images.client")
+
+
+def image_flow(
+    base: BaseImagesClient, path: str, job: Job, wait: bool
+) -> Flow[ImageGenerationResult | ImageTask]:
+    """Submit a generation/edit and, when ``wait``, wait for its images."""
+    request = job.request
+    body = request.to_body()
+    body["trace_id"] = job.trace_id
+    callback = request.callback_url is not None
+    waiting = wait and not callback
+    stream = waiting and bool(getattr(request, "partial_images", 0))
+    body["stream" if stream else "async"] = True
+    submission = yield from submit_flow(base, path, body, job, stream=stream)
+    record = submission.record
+    job.task_id = record.id or job.task_id
+    if record.finished and (waiting or submission.answered):
+        result = result_from_record(record, job, base._elapsed(job))
+        if submission.answered:
+            yield Emit(base._event(job, "finished", status="succeeded"))
+        return result
+    status = "submitted" if submission.answered else record.status
+    if submission.answered or waiting:
+        yield Emit(base._event(job, "submitted", status="submitted"))
+    if not waiting:
+        return ImageTask(
+            task_id=job.task_id or record.id,
+            trace_id=job.trace_id,
+            status=status,
+            callback_url=request.callback_url,
+        )
+    return (yield from wait_flow(base, job))
+
+
+def submit_flow(
+    base: BaseImagesClient, path: str, body: dict[str, Any], job: Job, *, stream: bool
+) -> Flow[Submission]:
+    """POST a job without ever creating it twice (the rules are in :func:`._outcomes.classify`)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        outcome = yield from _attempt(base, path, body, stream=stream)
+        may_retry = attempt <= base.retry_policy.max_retries and base._time_left(job)
+        verdict = classify(
+            outcome,
+            may_retry=may_retry,
+            trace_id=job.trace_id,
+            base_url=base.base_url,
+            api_error=lambda response: base._api_error(response, trace_id=job.trace_id),
+        )
+        if isinstance(verdict, Recover):
+            record = yield from recover_flow(base, job, verdict.cause)
+            if record is not None:
+                return Submission(record, answered=False)
+            retry = verdict.retryable and attempt <= base.retry_policy.max_retries
+            verdict = Retry() if retry and base._time_left(job) else Fail(verdict.if_missing)
+        if isinstance(verdict, Accepted):
+            return Submission.from_answer(verdict.answer, job.trace_id)
+        if isinstance(verdict, Streaming):
+            return (yield from read_stream(base, verdict.response, job))
+        if isinstance(verdict, Fail):
+            raise verdict.error
+        delay = base.retry_policy.delay(attempt, verdict.retry_after)
+        logger.info("resubmitting %s (attempt %d) in %.2fs", job.trace_id, attempt + 1, delay)
+        yield Sleep(min(delay, max(0.0, job.deadline - base._clock())))
+
+
+def _attempt(
+    base: BaseImagesClient, path: str, body: dict[str, Any], *, stream: bool
+) -> Flow[httpx.Response | Exception]:
+    """Send once; the answer (read whole unless it is an event stream) or the transport error."""
+    try:
+        response: httpx.Response = yield Send(
+            base._request(path, body, stream=stream), stream=stream
+        )
+    except (*NOT_SENT, *MAYBE_SENT) as exc:
+        return exc
+    if stream and not is_event_stream(response):
+        # Not a stream (an error, or a server that ignores `stream`): read it whole.
+        yield Read(response)
+    return response
+
+
+def read_stream(base: BaseImagesClient, response: httpx.Response, job: Job) -> Flow[Submission]:
+    """Read the streamed answer; if it breaks off, the job exists: recover it by trace_id."""
+    submission: Submission | None = None
+    try:
+        submission = yield from parse_sse(base, response, job)
+    except (httpx.HTTPError, ValueError) as exc:
+        logger.info("stream of %s broke (%r); recovering by trace_id", job.trace_id, exc)
+    yield Close(response)
+    if submission is not None:
+        return submission
+    record = yield from recover_flow(base, job, TransportError("stream ended early"))
+    if record is None:
+        raise TransportError(
+            "the streamed answer ended without an image and no task exists for it",
+            trace_id=job.trace_id,
+        )
+    return Submission(record, answered=False)
+
+
+def resume_flow(
+    base: BaseImagesClient, task_id: str | None, trace_id: str | None, max_wait: float | None
+) -> Flow[ImageGenerationResult]:
+    """Find a submitted job by id or trace id and wait for it."""
+    record = yield from lookup_flow(base, task_id, trace_id)
+    if record is None:
+        raise TaskNotFoundError("no image task found", task_id=task_id, trace_id=trace_id)
+    now = base._clock()
+    job = Job(
+        request_of(record),
+        trace_id=record.trace_id or trace_id or "",
+        started=now,
+        deadline=now + (base.max_wait if max_wait is None else max_wait),
+        task_id=record.id or task_id,
+    )
+    if record.finished:
+        return result_from_record(record, job, base._elapsed(job))
+    return (yield from wait_flow(base, job))

@@ -1,0 +1,111 @@
+"""Flows over ``/openai/tasks``: look-ups, listings, and finding a job after an ambiguous failure.
+
+Every request here is idempotent, so transient failures are retried with the client's
+:class:`~.polling.RetryPolicy`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from ._base import TASKS_PATH, BaseImagesClient
+from ._outcomes import still_in_flight
+from ._results import json_object
+from ._steps import Flow, Job, Send, Sleep
+from .errors import AceDataImagesError, RateLimitError, ServerError, TransportError
+from .models import TaskList, TaskQuery, TaskRecord
+
+logger = logging.getLogger("langchain_acedata_images.client")
+
+
+def post_json(
+    base: BaseImagesClient,
+    path: str,
+    body: dict[str, Any],
+    task_id: str | None,
+    trace_id: str | None,
+) -> Flow[dict[str, Any]]:
+    """One POST whose answer must be a JSON object; errors become package errors."""
+    try:
+        response = yield Send(base._request(path, body))
+    except httpx.HTTPError as exc:
+        raise TransportError(
+            f"request to {base.base_url}{path} failed: {exc!r}",
+            task_id=task_id,
+            trace_id=trace_id,
+        ) from exc
+    if not response.is_success:
+        raise base._api_error(response, trace_id=trace_id, task_id=task_id)
+    return json_object(response)
+
+
+def call_idempotent(
+    base: BaseImagesClient,
+    body: dict[str, Any],
+    *,
+    task_id: str | None = None,
+    trace_id: str | None = None,
+) -> Flow[dict[str, Any]]:
+    """A ``/openai/tasks`` call, retried on transient failures."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return (yield from post_json(base, TASKS_PATH, body, task_id, trace_id))
+        except (TransportError, ServerError, RateLimitError) as exc:
+            if attempt > base.retry_policy.max_retries:
+                raise
+            retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+            yield Sleep(base.retry_policy.delay(attempt, retry_after))
+
+
+def lookup_flow(
+    base: BaseImagesClient, task_id: str | None, trace_id: str | None
+) -> Flow[TaskRecord | None]:
+    """One ``retrieve`` by task id or trace id; ``None`` when the API knows no such task."""
+    if not task_id and not trace_id:
+        raise ValueError("pass task_id or trace_id")
+    body: dict[str, Any] = {"action": "retrieve"}
+    if task_id:
+        body["id"] = task_id
+    else:
+        body["trace_id"] = trace_id
+    answer = yield from call_idempotent(base, body, task_id=task_id, trace_id=trace_id)
+    if not answer:
+        return None
+    return TaskRecord.model_validate(answer)
+
+
+def list_flow(base: BaseImagesClient, query: TaskQuery) -> Flow[TaskList]:
+    answer = yield from call_idempotent(base, query.to_body())
+    return TaskList.model_validate(answer or {})
+
+
+def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[TaskRecord | None]:
+    """After an ambiguous submission, ask the API whether a task with our trace_id exists.
+
+    When the server may still be working on the request (we timed out, or a gateway did),
+    a miss is not proof: look again until ``retry_policy.settle_time`` has passed.
+    """
+    logger.info("submission %s ended ambiguously (%r); looking it up", job.trace_id, cause)
+    settle = base.retry_policy.settle_time if still_in_flight(cause) else 0.0
+    settle_until = base._clock() + settle
+    looks = 0
+    try:
+        while True:
+            record = yield from lookup_flow(base, None, job.trace_id)
+            now = base._clock()
+            if record is not None or now >= settle_until:
+                return record
+            yield Sleep(min(base.poll_schedule.interval(looks), settle_until - now))
+            looks += 1
+    except AceDataImagesError as exc:
+        raise TransportError(
+            f"the submission's outcome is unknown ({cause!r}) and looking it up failed "
+            f"({exc.message}); find it with get_task(trace_id=...) before submitting again",
+            trace_id=job.trace_id,
+            maybe_submitted=True,
+        ) from exc

@@ -1,0 +1,144 @@
+"""What one submission attempt's outcome means: accept it, look the job up, retry, or fail.
+
+This is the billing-safety rule in one pure function (:func:`classify`): a request is sent
+again only when it provably created nothing (a connect error, a 429), or when a look-up after
+an ambiguous failure found no job. Everything it decides is data; :func:`._flows.submit_flow`
+carries it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from ._results import json_object
+from .errors import APIError, RateLimitError, ServerError, TransportError
+from .models import TaskRecord
+
+# Errors raised before a byte of the request could reach the server: safe to resend.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Errors after (part of) the request was sent: the job may exist.
+MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+# Gateway timeouts: the server behind the gateway may still create the job.
+GATEWAY_TIMEOUTS = frozenset({408, 504})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The one result of submitting a job: its task as far as known, and how it was learned.
+
+    ``answered`` is true when the submission's own answer (JSON or stream) said it, false when
+    a look-up found the job after an ambiguous failure.
+    """
+
+    record: TaskRecord
+    answered: bool
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any], trace_id: str) -> Submission:
+        """A submission's JSON answer: images (the job is done) or a ``task_id`` to poll."""
+        task_id = answer.get("task_id")
+        if answer.get("data") is not None:
+            finished = TaskRecord(
+                id=str(task_id) if task_id else None, response=dict(answer), finished_at=0.0
+            )
+            return cls(finished, answered=True)
+        if not task_id:
+            raise APIError(
+                "the API answered without images and without a task_id", trace_id=trace_id
+            )
+        return cls(TaskRecord(id=str(task_id)), answered=True)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The job was created and its JSON answer read."""
+
+    answer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Streaming:
+    """The job was created and answers as an event stream."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Nothing was created: send again after the backoff (or ``retry_after``)."""
+
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Recover:
+    """The job may exist: look it up; if missing, retry (when allowed) or raise ``if_missing``."""
+
+    cause: Exception
+    if_missing: Exception
+    retryable: bool = True
+
+
+@dataclass(frozen=True)
+class Fail:
+    error: Exception
+
+
+Verdict = Accepted | Streaming | Retry | Recover | Fail
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "")
+    return response.is_success and content_type.startswith("text/event-stream")
+
+
+def classify(
+    outcome: httpx.Response | Exception,
+    *,
+    may_retry: bool,
+    trace_id: str,
+    base_url: str,
+    api_error: Callable[[httpx.Response], APIError],
+) -> Verdict:
+    """The verdict on one attempt: ``outcome`` is its (fully read) answer or transport error."""
+    if isinstance(outcome, NOT_SENT):
+        error = TransportError(f"could not connect to {base_url}: {outcome!r}", trace_id=trace_id)
+        return Retry() if may_retry else Fail(_caused(error, outcome))
+    if isinstance(outcome, Exception):
+        missing = TransportError(
+            f"the submission failed ({outcome!r}) and the API has no task for it",
+            trace_id=trace_id,
+        )
+        return Recover(outcome, _caused(missing, outcome))
+    if is_event_stream(outcome):
+        return Streaming(outcome)
+    if outcome.is_success:
+        try:
+            return Accepted(json_object(outcome))
+        except TransportError as exc:
+            # The job was accepted but its answer is unreadable: find it by trace_id.
+            missing = TransportError(f"{exc.message}, and no task exists for it", trace_id=trace_id)
+            return Recover(exc, _caused(missing, exc), retryable=False)
+    refused = api_error(outcome)
+    if isinstance(refused, RateLimitError):
+        return Retry(refused.retry_after) if may_retry else Fail(refused)
+    if isinstance(refused, ServerError):
+        # A 5xx/408/409 may come from a proxy after the server took the job.
+        return Recover(refused, refused)
+    return Fail(refused)
+
+
+def still_in_flight(cause: Exception) -> bool:
+    """Whether the server may still be creating the job (we, or a gateway, timed out)."""
+    return isinstance(cause, httpx.TimeoutException) or (
+        isinstance(cause, ServerError) and cause.status_code in GATEWAY_TIMEOUTS
+    )
+
+
+def _caused(error: Exception, cause: BaseException) -> Exception:
+    error.__cause__ = cause
+    return error

@@ -1,0 +1,95 @@
+"""The vocabulary shared by the sans-I/O flows and their drivers: I/O steps, jobs, events.
+
+A *flow* is a generator that yields steps (send a request, sleep, report progress, read a
+streamed line) and receives their outcome; :mod:`._drivers` runs it with blocking or asyncio
+I/O. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, Field
+
+from .models import _ImageRequestBase
+
+T = TypeVar("T")
+
+
+class ProgressEvent(BaseModel):
+    """What happened while a job ran; handed to ``on_progress`` callbacks."""
+
+    kind: Literal["submitted", "poll", "partial_image", "finished"]
+    elapsed: float
+    task_id: str | None = None
+    trace_id: str | None = None
+    status: str | None = None
+    poll: int | None = None
+    partial_image_index: int | None = None
+    b64_json: str | None = Field(default=None, repr=False)
+
+
+ProgressCallback = Callable[[ProgressEvent], "Awaitable[None] | None"]
+
+
+@dataclass
+class Send:
+    """Send a request; the outcome is the ``httpx.Response`` (streamed when ``stream``)."""
+
+    request: httpx.Request
+    stream: bool = False
+
+
+@dataclass
+class Sleep:
+    seconds: float
+
+
+@dataclass
+class Emit:
+    event: ProgressEvent
+
+
+@dataclass
+class NextLine:
+    """Read the next line of a streamed answer (``None`` at its end)."""
+
+    response: httpx.Response
+
+
+@dataclass
+class Close:
+    """Release a streamed answer."""
+
+    response: httpx.Response
+
+
+@dataclass
+class Read:
+    """Read a streamed answer to its end (when it turned out not to be an event stream)."""
+
+    response: httpx.Response
+
+
+Step = Send | Sleep | Emit | NextLine | Close | Read
+Flow = Generator[Step, Any, T]
+
+
+@dataclass
+class Job:
+    """State of one generation/edit from submission to result."""
+
+    request: _ImageRequestBase
+    trace_id: str
+    started: float
+    deadline: float
+    task_id: str | None = None
+
+
+def new_trace_id() -> str:
+    """A fresh client-chosen id that lets a submission be found again."""
+    return f"lcai-{uuid.uuid4().hex}"

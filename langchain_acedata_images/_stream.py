@@ -1,0 +1,68 @@
+"""Reading a streamed (SSE) submission answer: partial images as events, the end as a result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from ._base import BaseImagesClient
+from ._outcomes import Submission
+from ._steps import Emit, Flow, Job, NextLine
+from .models import TaskRecord
+
+
+def parse_sse(
+    base: BaseImagesClient, response: httpx.Response, job: Job
+) -> Flow[Submission | None]:
+    """OpenAI-style SSE: partial images become progress events; ``completed`` ones the answer.
+
+    One ``completed`` event arrives per image; the answer is complete once all ``n`` have
+    arrived (or the stream ends with at least one). ``None`` means the stream ended early.
+    """
+    event_name = ""
+    completed: list[dict[str, Any]] = []
+    expected = getattr(job.request, "n", None) or 1
+    while (line := (yield NextLine(response))) is not None:
+        if line.startswith("event:"):
+            event_name = line[6:].strip()
+            continue
+        if not line.startswith("data:"):
+            continue
+        payload = json.loads(line[5:].strip())
+        kind = payload.get("type") or event_name
+        job.task_id = payload.get("task_id") or job.task_id
+        if kind == "image_generation.partial_image":
+            yield Emit(
+                base._event(
+                    job,
+                    "partial_image",
+                    status="running",
+                    partial_image_index=payload.get("partial_image_index"),
+                    b64_json=payload.get("b64_json"),
+                )
+            )
+        elif kind == "image_generation.completed":
+            completed.append(payload)
+            if len(completed) >= expected:
+                break
+        elif kind == "error":
+            failed = TaskRecord(id=job.task_id, response=payload, finished_at=0.0)
+            return Submission(failed, answered=True)
+    if not completed:
+        return None
+    return Submission.from_answer(_answer_of(completed, job), job.trace_id)
+
+
+def _answer_of(completed: list[dict[str, Any]], job: Job) -> dict[str, Any]:
+    """The images answer the ``completed`` events add up to."""
+    return {
+        "created": completed[0].get("created_at"),
+        "data": [
+            {k: item[k] for k in ("url", "b64_json", "revised_prompt") if item.get(k)}
+            for item in completed
+        ],
+        "size": completed[0].get("size"),
+        "task_id": job.task_id,
+    }
