@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
@@ -21,14 +20,9 @@ from langchain_core.callbacks import (
     CallbackManagerForToolRun,
 )
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.utils import from_env, secret_from_env
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from ._image_inputs import (
-    MAX_LOCAL_IMAGE_BYTES,
-    aresolve_image_inputs,
-    resolve_image_inputs,
-)
+from ._image_inputs import aresolve_image_inputs, resolve_image_inputs
 from ._text import (
     ToolContent,
     format_validation_error,
@@ -39,7 +33,7 @@ from ._text import (
     tool_error_text,
     unsaved_note,
 )
-from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient, ProgressCallback, ProgressEvent
+from .client import AceDataImagesClient, ProgressCallback, ProgressEvent
 from .errors import AceDataImagesError, TaskTimeoutError
 from .models import (
     EditImageInput,
@@ -51,6 +45,7 @@ from .models import (
     TaskQuery,
 )
 from .progress import ProgressDispatcher
+from .settings import EditInputSettings, JobSettings, ResultSettings, ToolSettings
 
 GENERATE_DESCRIPTION = (
     "Create AI-generated images from text descriptions. Generate artwork, illustrations, or "
@@ -108,7 +103,7 @@ LIST_TASKS_DESCRIPTION = (
 ToolOutput = tuple[ToolContent, Any]
 
 
-class _AceDataImagesTool(BaseTool):
+class _AceDataImagesTool(ToolSettings, BaseTool):
     """Shared configuration and the one run/arun implementation of the AceDataCloud tools.
 
     Subclasses declare ``name``, ``description`` and ``args_schema`` and implement
@@ -118,30 +113,6 @@ class _AceDataImagesTool(BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = format_validation_error
-
-    client: AceDataImagesClient | None = Field(default=None, exclude=True)
-    """Client to use; built from ``api_token``/``base_url`` (or the environment) when omitted.
-
-    Pass one client to several tools (or use :class:`AceDataImagesToolkit`) to share its
-    connection pool."""
-    api_token: SecretStr | None = Field(
-        default_factory=secret_from_env(TOKEN_ENV, default=None), exclude=True
-    )
-    """Token; defaults to ``$ACEDATACLOUD_API_TOKEN``."""
-    base_url: str | None = Field(default_factory=from_env(BASE_URL_ENV, default=None))
-    """API base URL; defaults to ``$ACEDATACLOUD_API_BASE_URL`` or the public API."""
-    emit_progress: bool = True
-    """Dispatch LangChain custom events (and LangGraph custom stream chunks) while waiting."""
-
-    @model_validator(mode="after")
-    def _build_client(self) -> _AceDataImagesTool:
-        if self.client is None:
-            self.client = AceDataImagesClient(**self._client_options())
-        return self
-
-    def _client_options(self) -> dict[str, Any]:
-        """Constructor arguments of the client this tool builds when none is given."""
-        return {"api_token": self.api_token, "base_url": self.base_url}
 
     @property
     def _client(self) -> AceDataImagesClient:
@@ -205,15 +176,8 @@ class _AceDataImagesTool(BaseTool):
         return self._render(outcome)
 
 
-class _ImageResultTool(_AceDataImagesTool):
+class _ImageResultTool(ResultSettings, _AceDataImagesTool):
     """A tool whose answer is images: optional saving and optional image content blocks."""
-
-    save_dir: str | Path | None = None
-    """Also write the images to this directory (default: the client's ``save_dir``, which
-    defaults to ``$ACEDATACLOUD_IMAGES_SAVE_DIR``); the LLM then sees the saved paths."""
-    image_blocks: bool = False
-    """Return the summary plus LangChain standard image content blocks (for vision models
-    whose provider accepts images in tool results) instead of the summary text alone."""
 
     _verb: ClassVar[str] = "Generated"
     _timed: ClassVar[bool] = True
@@ -230,14 +194,8 @@ class _ImageResultTool(_AceDataImagesTool):
         return super()._handle(error)
 
 
-class _ImageJobTool(_ImageResultTool):
+class _ImageJobTool(JobSettings, _ImageResultTool):
     """Generation and edit: submit a job, wait for it (or not), summarise the result."""
-
-    wait: bool = True
-    """Wait for the images; ``False`` returns the task handle at once."""
-    max_wait: float | None = None
-    """Seconds to wait for a job before answering with its task id (default: the client's
-    ``max_wait``, 600)."""
 
     def _job_options(self) -> dict[str, Any]:
         return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
@@ -277,7 +235,7 @@ class OpenAIGenerateImageTool(_ImageJobTool):
         return await self._client.agenerate(request, **self._job_options(), on_progress=on_progress)
 
 
-class OpenAIEditImageTool(_ImageJobTool):
+class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
     """Edit images (one base image plus up to 15 references) in one tool call.
 
     Same result, waiting, saving and progress events as :class:`OpenAIGenerateImageTool`.
@@ -298,14 +256,6 @@ class OpenAIEditImageTool(_ImageJobTool):
     name: str = "openai_edit_image"
     description: str = EDIT_DESCRIPTION
     args_schema: type[EditImageInput] = EditImageInput
-
-    allow_local_files: bool = False
-    """Accept local file paths and ``file://`` URLs and send them inline (opt-in: it lets the
-    LLM read image files from this machine)."""
-    local_files_root: str | Path | None = None
-    """When set, local paths are resolved against this directory and must stay inside it."""
-    max_local_image_bytes: int = Field(default=MAX_LOCAL_IMAGE_BYTES, gt=0)
-    """Largest local image file that is sent (default 20 MiB)."""
 
     _verb: ClassVar[str] = "Edited"
 

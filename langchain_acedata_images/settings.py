@@ -1,0 +1,111 @@
+"""Settings of the tools and the toolkit, each declared once.
+
+The tools and :class:`~langchain_acedata_images.AceDataImagesToolkit` inherit these mixins, so
+a setting has one declaration, one docstring and one default. The toolkit hands each tool the
+settings that tool declares (:func:`settings_for`), with the toolkit's values.
+
+A new setting is one field on the mixin of the tools that use it; a setting the client needs
+also goes into :meth:`ClientSettings._client_options`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+
+from ._env import env_base_url, env_token
+from ._image_inputs import MAX_LOCAL_IMAGE_BYTES
+from .client import AceDataImagesClient
+
+
+class ClientSettings(BaseModel):
+    """The client, or what it is built from, and the one validator that builds it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    client: AceDataImagesClient | None = Field(default=None, exclude=True)
+    """Client to use; built from ``api_token``/``base_url`` (or the environment) when omitted.
+
+    Pass one client to several tools (or use the toolkit) to share its connection pool."""
+    api_token: SecretStr | None = Field(default_factory=env_token, exclude=True)
+    """Token; defaults to ``$ACEDATACLOUD_API_TOKEN``."""
+    base_url: str | None = Field(default_factory=env_base_url)
+    """API base URL; defaults to ``$ACEDATACLOUD_API_BASE_URL`` or the public API."""
+
+    _owns_client: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="after")
+    def _build_client(self) -> ClientSettings:
+        if self.client is None:
+            self.client = AceDataImagesClient(**self._client_options())
+            self._owns_client = True
+        return self
+
+    def _client_options(self) -> dict[str, Any]:
+        """Constructor arguments of the client built when none is given."""
+        return {"api_token": self.api_token, "base_url": self.base_url}
+
+
+class ToolSettings(ClientSettings):
+    """Settings of every tool."""
+
+    emit_progress: bool = True
+    """Dispatch LangChain custom events (and LangGraph custom stream chunks) while waiting."""
+
+
+class ResultSettings(ToolSettings):
+    """Settings of the tools that answer with images."""
+
+    save_dir: str | Path | None = None
+    """Also write the images to this directory (default: the client's ``save_dir``, which
+    defaults to ``$ACEDATACLOUD_IMAGES_SAVE_DIR``); the LLM then sees the saved paths."""
+    image_blocks: bool = False
+    """Return the summary plus LangChain standard image content blocks (for vision models
+    whose provider accepts images in tool results) instead of the summary text alone."""
+
+
+class JobSettings(ResultSettings):
+    """Settings of the tools that submit image jobs (generate and edit)."""
+
+    wait: bool = True
+    """Wait for the images; ``False`` returns the task handle at once."""
+    max_wait: float | None = None
+    """Seconds to wait for a job before answering with its task id (default: the client's
+    ``max_wait``, 600)."""
+
+
+class EditInputSettings(BaseModel):
+    """How the edit tool reads the images it is given."""
+
+    allow_local_files: bool = False
+    """Accept local file paths and ``file://`` URLs and send them inline (opt-in: it lets the
+    LLM read image files from this machine)."""
+    local_files_root: str | Path | None = None
+    """When set, local paths are resolved against this directory and must stay inside it."""
+    max_local_image_bytes: int = Field(default=MAX_LOCAL_IMAGE_BYTES, gt=0)
+    """Largest local image file that is sent (default 20 MiB)."""
+
+
+_MIXINS: tuple[type[BaseModel], ...] = (JobSettings, EditInputSettings)
+#: Build the client; a tool built by the toolkit gets the client itself instead.
+_CLIENT_SOURCES = frozenset({"api_token", "base_url"})
+
+
+def settings_for(source: BaseModel, target: type[BaseModel]) -> dict[str, Any]:
+    """The settings ``target`` declares, with ``source``'s values (``None`` leaves the default)."""
+    shared = {name for mixin in _MIXINS for name in mixin.model_fields}
+    names = (shared & set(target.model_fields)) - _CLIENT_SOURCES
+    values = {name: getattr(source, name) for name in sorted(names)}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+__all__ = [
+    "ClientSettings",
+    "EditInputSettings",
+    "JobSettings",
+    "ResultSettings",
+    "ToolSettings",
+    "settings_for",
+]
