@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -28,6 +28,7 @@ DEFAULT_QUALITY = 90
 _PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _TINT_STRENGTH = 0.3
 _MAX_CAPTION_LINES = 6
+_EDIT_CAPTION_LINES = 3  # the band above an edited picture stays small
 _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
@@ -63,15 +64,29 @@ def render_picture(picture: Picture) -> RenderedImage:
 
 
 def render_edit(picture: Picture, sources: Sequence[Image.Image]) -> RenderedImage:
-    """Draw an edit result: the first source fitted to size and tinted, the others inset."""
-    base = ImageOps.fit(sources[0].convert("RGBA"), (picture.width, picture.height))
-    tint = _gradient(picture)
+    """Draw an edit result: the new prompt in a band on top, the first source below it.
+
+    The source keeps its own caption (the earlier prompt) and is only shrunk and tinted, so
+    both prompts stay readable; further sources are inset as references.
+    """
+    canvas = _gradient(picture)
+    if picture.transparent:
+        canvas = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
+    # The new prompt above, the size label below, the source between them.
+    top = min(_caption_height(picture, _EDIT_CAPTION_LINES), picture.height // 2)
+    bottom = min(_label_height(picture), picture.height // 4)
+    area = (picture.width, max(1, picture.height - top - bottom))
+    base = ImageOps.contain(sources[0].convert("RGBA"), area)
+    tint = _gradient(replace(picture, width=base.width, height=base.height))
     tint.putalpha(base.getchannel("A"))
-    canvas = Image.blend(base, tint, _TINT_STRENGTH)
+    canvas.alpha_composite(
+        Image.blend(base, tint, _TINT_STRENGTH),
+        ((area[0] - base.width) // 2, top + (area[1] - base.height) // 2),
+    )
     if not picture.transparent:
         canvas = _flatten(canvas)
     _inset_references(canvas, sources[1:])
-    _draw_caption(canvas, picture)
+    _draw_caption(canvas, picture, max_lines=_EDIT_CAPTION_LINES)
     return _encode(canvas, picture)
 
 
@@ -138,15 +153,37 @@ def _inset_references(canvas: Image.Image, references: Sequence[Image.Image]) ->
         x -= side + margin
 
 
-def _draw_caption(canvas: Image.Image, picture: Picture) -> None:
+def _caption_style(picture: Picture) -> tuple[_Font, int]:
+    """The caption's font and margin for a picture of this size."""
+    short_side = min(picture.width, picture.height)
+    return _font(max(10, short_side // 18)), max(4, short_side // 24)
+
+
+def _caption_height(picture: Picture, max_lines: int) -> int:
+    """Pixels from the top edge to just below the caption's last line."""
+    font, margin = _caption_style(picture)
+    draw = ImageDraw.Draw(Image.new("L", (1, 1)))
+    lines = _wrap(draw, picture.prompt, font, picture.width - 2 * margin, max_lines)
+    bottom = draw.multiline_textbbox((margin, margin), "\n".join(lines) or " ", font=font)[3]
+    return int(bottom) + margin
+
+
+def _label_height(picture: Picture) -> int:
+    """Pixels from the bottom edge to just above the size label."""
+    short_side = min(picture.width, picture.height)
+    return max(8, short_side // 24) + 2 * _caption_style(picture)[1]
+
+
+def _draw_caption(
+    canvas: Image.Image, picture: Picture, *, max_lines: int = _MAX_CAPTION_LINES
+) -> None:
     short_side = min(picture.width, picture.height)
     draw = ImageDraw.Draw(canvas)
-    font = _font(max(10, short_side // 18))
+    font, margin = _caption_style(picture)
     label_font = _font(max(8, short_side // 24))
-    margin = max(4, short_side // 24)
     fill, stroke_fill = (255, 255, 255, 255), (0, 0, 0, 255)
     stroke = max(1, short_side // 400)
-    lines = _wrap(draw, picture.prompt, font, picture.width - 2 * margin)
+    lines = _wrap(draw, picture.prompt, font, picture.width - 2 * margin, max_lines)
     draw.multiline_text(
         (margin, margin),
         "\n".join(lines),
@@ -167,13 +204,19 @@ def _draw_caption(canvas: Image.Image, picture: Picture) -> None:
     )
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font: _Font, max_width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw,
+    text: str,
+    font: _Font,
+    max_width: int,
+    max_lines: int = _MAX_CAPTION_LINES,
+) -> list[str]:
     """Greedy word wrap; words wider than a line are split; extra lines end in an ellipsis."""
     lines: list[str] = []
     current = ""
-    # At most _MAX_CAPTION_LINES lines are shown, so a longer prompt (even one "word" of
+    # At most max_lines lines are shown, so a longer prompt (even one "word" of
     # 32,000 characters, as CJK or emoji text is) is cut before it is measured.
-    text = text[: (_MAX_CAPTION_LINES + 1) * max(1, max_width)]
+    text = text[: (max_lines + 1) * max(1, max_width)]
     for word in text.split():
         candidate = f"{current} {word}" if current else word
         if draw.textlength(candidate, font=font) <= max_width:
@@ -183,17 +226,17 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: _Font, max_width: int) -> 
             lines.append(current)
         current = word
         while draw.textlength(current, font=font) > max_width and len(current) > 1:
-            if len(lines) > _MAX_CAPTION_LINES:
+            if len(lines) > max_lines:
                 break
             cut = _longest_fitting_prefix(draw, current, font, max_width)
             lines.append(current[:cut])
             current = current[cut:]
-        if len(lines) > _MAX_CAPTION_LINES:
+        if len(lines) > max_lines:
             break
     if current:
         lines.append(current)
-    if len(lines) > _MAX_CAPTION_LINES:
-        lines = lines[:_MAX_CAPTION_LINES]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(1, len(lines[-1]) - 1)] + "\u2026"
     return lines
 
