@@ -1,9 +1,10 @@
 """Command line: ``python -m langchain_acedata_images generate "a fox" --out images``.
 
 Subcommands ``generate``, ``edit``, ``task``, ``tasks`` and ``emulator``. Image options are derived
-from the request models' fields, so the CLI always offers exactly what the tool's schema does.
-Without ``ACEDATACLOUD_API_TOKEN`` the image commands run against an embedded emulator and say
-so on stderr; with a token they use the real API and never fall back.
+from the request models' fields, and only those fields are sent, so the CLI always offers
+exactly what the tool's schema does. Where requests go is decided by
+:mod:`._cli_connection` (the real API with a token, else the embedded emulator, saying so).
+Problems are reported in one or two lines for people, without tracebacks.
 """
 
 from __future__ import annotations
@@ -16,21 +17,31 @@ import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.tools import ToolException
 from pydantic import BaseModel, ValidationError
 
-from ._text import format_validation_error
-from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient
+from ._cli_connection import EMULATOR_NOTICE, UsageError, choose_target, open_client
+from ._cli_messages import PROG, error_text, invalid_arguments_text
+from ._offline import emulator_module
+from .client import BASE_URL_ENV, TOKEN_ENV
+from .errors import AceDataImagesError
 from .models import EditImageInput, GenerateImageInput, GetTaskInput, TaskQuery, TaskRecord
 
 DEFAULT_OUT = "generated-images"
-EMULATOR_NOTICE = (
-    f"No {TOKEN_ENV} set: using the embedded AceDataCloud emulator (offline placeholder images)."
-)
-_DEMO_LATENCY = 1.0
+RICH_HINT = 'No progress spinner: it needs the "cli" extra (pip install ".[cli]").'
+
+#: The request model of each image command (also the tool's ``args_schema``).
+REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    "generate": GenerateImageInput,
+    "edit": EditImageInput,
+    "task": GetTaskInput,
+    "tasks": TaskQuery,
+}
 
 
 def _annotation_args(annotation: Any) -> tuple[Any, ...]:
@@ -68,29 +79,32 @@ def add_model_options(
             parser.add_argument(flag, dest=name, default=argparse.SUPPRESS, **options)
 
 
+def request_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The options that are fields of the command's request model (nothing else is sent)."""
+    fields = REQUEST_MODELS[args.command].model_fields
+    return {name: value for name, value in vars(args).items() if name in fields}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="acedata-images",
-        description="Generate and edit images with AceDataCloud's OpenAI-compatible image API.",
+        prog=PROG,
+        description="Generate and edit images with AceDataCloud's OpenAI-compatible image API. "
+        f"Without {TOKEN_ENV} the commands run against an embedded emulator (offline).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-
-    generate = commands.add_parser("generate", help="generate images from a prompt")
-    add_model_options(generate, GenerateImageInput, positional=("prompt",))
-    edit = commands.add_parser("edit", help="edit images (URLs, data: URLs or local files)")
-    add_model_options(edit, EditImageInput, positional=("prompt",))
-    task = commands.add_parser("task", help="look up (and wait for) one task")
-    add_model_options(task, GetTaskInput)
-    tasks = commands.add_parser("tasks", help="list recent tasks")
-    add_model_options(tasks, TaskQuery)
-    for sub in (generate, edit, task, tasks):
+    helps = {
+        "generate": "generate images from a prompt",
+        "edit": "edit images (URLs, data: URLs or local files)",
+        "task": "look up (and wait for) one task",
+        "tasks": "list recent tasks",
+    }
+    for command, model in REQUEST_MODELS.items():
+        sub = commands.add_parser(command, help=helps[command])
+        positional = ("prompt",) if "prompt" in model.model_fields else ()
+        add_model_options(sub, model, positional=positional)
         _add_connection_options(sub)
-    for sub in (generate, edit, task):
-        sub.add_argument(
-            "--out", default=DEFAULT_OUT, help=f"directory to save images in ({DEFAULT_OUT})"
-        )
-        sub.add_argument("--max-wait", type=float, help="seconds to wait for the job")
-        sub.add_argument("--no-progress", action="store_true", help="hide the progress spinner")
+        if command != "tasks":
+            _add_output_options(sub, named=command != "task")
 
     emulator = commands.add_parser("emulator", help="serve the local emulator of the API")
     emulator.add_argument("--host", default="127.0.0.1")
@@ -100,40 +114,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", help=f"API base URL (default: ${BASE_URL_ENV} or the API)")
     parser.add_argument(
-        "--emulator",
-        action="store_true",
-        help=f"use the embedded emulator even when {TOKEN_ENV} is set",
+        "--base-url",
+        help=f"API base URL (default: ${BASE_URL_ENV} or the public API); without {TOKEN_ENV} "
+        "only a local (loopback) server is accepted",
+    )
+    parser.add_argument(
+        "--emulator", action="store_true", help="use the embedded emulator even with a token"
     )
 
 
-@contextmanager
-def _connection(args: argparse.Namespace) -> Iterator[AceDataImagesClient]:
-    """A client for the real API when a token is set, else for an embedded emulator."""
-    max_wait = {"max_wait": args.max_wait} if getattr(args, "max_wait", None) else {}
-    if os.environ.get(TOKEN_ENV) and not args.emulator:
-        with AceDataImagesClient(base_url=args.base_url, **max_wait) as client:
-            yield client
-        return
-    try:
-        from .emulator import EMULATOR_TOKEN, EmulatorConfig, run_emulator
-    except ImportError as exc:
-        raise SystemExit(
-            f"No {TOKEN_ENV} set and the emulator is not installed: set the token, or "
-            'pip install "langchain-acedata-images[emulator]".'
-        ) from exc
-    print(EMULATOR_NOTICE, file=sys.stderr)
-    config = EmulatorConfig.from_env()
-    if "ACEDATA_EMULATOR_LATENCY" not in os.environ:
-        config = replace(config, latency=_DEMO_LATENCY)
-    with (
-        run_emulator(config) as emulator,
-        AceDataImagesClient(
-            api_token=EMULATOR_TOKEN, base_url=emulator.base_url, **max_wait
-        ) as client,
-    ):
-        yield client
+def _add_output_options(parser: argparse.ArgumentParser, *, named: bool) -> None:
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"directory to save images in ({DEFAULT_OUT})"
+    )
+    if named:
+        parser.add_argument(
+            "--name",
+            help="file name for the saved image, without extension: --name fox saves "
+            "OUT/fox.png (fox-1.png, fox-2.png, ... for several)",
+        )
+    parser.add_argument("--max-wait", type=float, help="seconds to wait for the job")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress spinner")
 
 
 class _Spinner(BaseCallbackHandler):
@@ -153,8 +155,12 @@ def _progress(enabled: bool) -> Iterator[list[BaseCallbackHandler]]:
     if not enabled or not sys.stderr.isatty():
         yield []
         return
-    from rich.console import Console
-
+    try:
+        from rich.console import Console
+    except ModuleNotFoundError:
+        print(RICH_HINT, file=sys.stderr)
+        yield []
+        return
     with Console(stderr=True).status("submitting…") as status:
         yield [_Spinner(status)]
 
@@ -167,36 +173,46 @@ def _run_tool(args: argparse.Namespace, values: dict[str, Any]) -> int:
         "edit": OpenAIEditImageTool,
         "task": OpenAIGetTaskTool,
     }[args.command]
-    schema: type[BaseModel] = tool_class.model_fields["args_schema"].default
-    try:
-        schema.model_validate(values)
-    except ValidationError as error:
-        print(format_validation_error(error), file=sys.stderr)
-        return 2
-    options: dict[str, Any] = {"save_dir": args.out}
+    # Errors surface as exceptions here, to be told to a person rather than to an LLM.
+    options: dict[str, Any] = {"save_dir": args.out, "handle_tool_error": False}
     if args.command == "edit":
         options["allow_local_files"] = True
-    with _connection(args) as client, _progress(not args.no_progress) as handlers:
+    target = choose_target(args.base_url, force_emulator=args.emulator, command=args.command)
+    client_options = {"max_wait": args.max_wait} if args.max_wait else {}
+    with open_client(target, **client_options) as client, _progress(not args.no_progress) as cbs:
         tool = tool_class(client=client, **options)
-        message = tool.invoke(
-            {"type": "tool_call", "id": "cli", "name": tool.name, "args": values},
-            config={"callbacks": handlers},
+        call = {"type": "tool_call", "id": "cli", "name": tool.name, "args": values}
+        message = tool.invoke(call, config={"callbacks": cbs})
+    data = _dump(message.artifact)
+    if getattr(args, "name", None):
+        _rename(data, Path(args.out), args.name)
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    if data.get("status") == "running":
+        print(
+            f"Still running; run `{PROG} task --task-id {data.get('task_id')}` again later.",
+            file=sys.stderr,
         )
-    artifact = getattr(message, "artifact", None)
-    if artifact is None:
-        print(message.content, file=sys.stderr)
-        return 1
-    print(_dump(artifact))
     return 0
 
 
-def _dump(result: BaseModel) -> str:
-    """The result as JSON, with base64 left out (the images were saved to files)."""
+def _dump(result: BaseModel) -> dict[str, Any]:
+    """The result as JSON data, with base64 left out (the images were saved to files)."""
     data = result.model_dump(mode="json", exclude_none=True)
     for image in data.get("images", []):
         if image.pop("b64_json", None) is not None:
             image["b64_json"] = "(omitted: saved to path)"
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return data
+
+
+def _rename(data: dict[str, Any], out: Path, name: str) -> None:
+    """Give the saved files the name asked for (replacing files of that name)."""
+    images = [image for image in data.get("images", []) if image.get("path")]
+    for number, image in enumerate(images, 1):
+        saved = Path(image["path"])
+        suffix = f"-{number}" if len(images) > 1 else ""
+        target = out / f"{name}{suffix}{saved.suffix}"
+        os.replace(saved, target)
+        image["path"] = str(target)
 
 
 def _task_line(record: TaskRecord) -> dict[str, Any]:
@@ -212,34 +228,65 @@ def _task_line(record: TaskRecord) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "emulator":
-        from .emulator import EmulatorConfig, serve
+def _list_tasks(args: argparse.Namespace, query: TaskQuery) -> int:
+    target = choose_target(args.base_url, force_emulator=args.emulator, command=args.command)
+    with open_client(target) as client:
+        listing = client.list_tasks(query)
+    items = [_task_line(task) for task in listing.items]
+    print(json.dumps({"count": listing.count, "items": items}, indent=2))
+    return 0
 
-        config = EmulatorConfig.from_env()
-        if args.latency is not None:
-            config = replace(config, latency=args.latency)
-        serve(config, host=args.host, port=args.port)
-        return 0
-    fields = {"command", "out", "max_wait", "no_progress", "base_url", "emulator"}
-    values = {k: v for k, v in vars(args).items() if k not in fields}
+
+def _serve(args: argparse.Namespace) -> int:
+    emulator = emulator_module()
+    config = emulator.EmulatorConfig.from_env()
+    if args.latency is not None:
+        config = replace(config, latency=args.latency)
+    emulator.serve(config, host=args.host, port=args.port)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "emulator":
+        return _serve(args)
+    values = request_values(args)
+    try:
+        request = REQUEST_MODELS[args.command].model_validate(values)
+    except ValidationError as error:
+        print(invalid_arguments_text(args.command, error), file=sys.stderr)
+        return 2
     if args.command == "tasks":
-        try:
-            query = TaskQuery.model_validate(values)
-        except ValidationError as error:
-            print(format_validation_error(error), file=sys.stderr)
-            return 2
-        with _connection(args) as client:
-            listing = client.list_tasks(query)
-        print(
-            json.dumps(
-                {"count": listing.count, "items": [_task_line(t) for t in listing.items]}, indent=2
-            )
-        )
-        return 0
+        assert isinstance(request, TaskQuery)
+        return _list_tasks(args, request)
     return _run_tool(args, values)
 
 
-__all__ = ["DEFAULT_OUT", "EMULATOR_NOTICE", "add_model_options", "build_parser", "main"]
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except ToolException as error:
+        cause = error.__cause__
+        text = error_text(cause) if isinstance(cause, AceDataImagesError) else str(error)
+        print(f"{PROG}: {text}", file=sys.stderr)
+        return 1
+    except AceDataImagesError as error:
+        print(f"{PROG}: {error_text(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = [
+    "DEFAULT_OUT",
+    "EMULATOR_NOTICE",
+    "REQUEST_MODELS",
+    "add_model_options",
+    "build_parser",
+    "main",
+    "request_values",
+]

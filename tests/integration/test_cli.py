@@ -1,4 +1,4 @@
-"""The command line, against the embedded emulator."""
+"""The command line, against the embedded emulator and a served one (never the real API)."""
 
 from __future__ import annotations
 
@@ -10,35 +10,55 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from langchain_acedata_images import GenerateImageInput
-from langchain_acedata_images.cli import EMULATOR_NOTICE, build_parser, main
+from langchain_acedata_images import EditImageInput, GenerateImageInput
+from langchain_acedata_images.cli import EMULATOR_NOTICE, REQUEST_MODELS, build_parser, main
+from langchain_acedata_images.emulator import RunningEmulator
 
 pytestmark = pytest.mark.integration
+
+Capture = pytest.CaptureFixture[str]
 
 
 @pytest.fixture(autouse=True)
 def _fast_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ACEDATACLOUD_API_TOKEN", raising=False)
+    monkeypatch.delenv("ACEDATACLOUD_API_BASE_URL", raising=False)
     monkeypatch.setenv("ACEDATA_EMULATOR_LATENCY", "0.05")
 
 
-def test_every_tool_parameter_is_an_option() -> None:
+def _subparser(name: str) -> object:
     parser = build_parser()
-    generate = parser._subparsers._group_actions[0].choices["generate"]  # type: ignore[union-attr]
-    dests = {action.dest for action in generate._actions}
+    return parser._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
+
+
+def test_every_tool_parameter_is_an_option() -> None:
+    generate = _subparser("generate")
+    dests = {action.dest for action in generate._actions}  # type: ignore[attr-defined]
     assert set(GenerateImageInput.model_fields) <= dests
-    model = next(a for a in generate._actions if a.dest == "model")
+    model = next(a for a in generate._actions if a.dest == "model")  # type: ignore[attr-defined]
     assert "dall-e-3" in model.choices
 
 
-def test_generate_saves_images_and_prints_the_result(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_only_request_model_fields_are_sent() -> None:
+    args = build_parser().parse_args(
+        ["edit", "blue", "--image", "a.png", "--out", "x", "--name", "n", "--max-wait", "3"]
+    )
+    from langchain_acedata_images.cli import request_values
+
+    assert request_values(args) == {"prompt": "blue", "image": ["a.png"]}
+    assert set(request_values(args)) <= set(EditImageInput.model_fields)
+    assert set(REQUEST_MODELS) == {"generate", "edit", "task", "tasks"}
+
+
+def test_generate_saves_images_and_says_once_they_come_from_the_emulator(
+    tmp_path: Path, capsys: Capture
 ) -> None:
     code = main(
         ["generate", "a lighthouse", "--size", "1536x1024", "--n", "2", "--out", str(tmp_path)]
     )
     captured = capsys.readouterr()
     assert code == 0
+    assert captured.err.count("emulator") == 1
     assert EMULATOR_NOTICE in captured.err
     result = json.loads(captured.out)
     assert len(result["images"]) == 2
@@ -48,36 +68,124 @@ def test_generate_saves_images_and_prints_the_result(
         assert Path(image["path"]).parent == tmp_path
 
 
-def test_b64_results_are_not_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_edit_edits_the_file_generate_saved(tmp_path: Path, capsys: Capture) -> None:
+    out = str(tmp_path / "images")
+    assert main(["generate", "a red fox in snow", "--out", out, "--name", "fox"]) == 0
+    assert json.loads(capsys.readouterr().out)["images"][0]["path"] == f"{out}/fox.png"
+    fox = f"{out}/fox.png"
+    assert main(["edit", "make it blue", "--image", fox, "--out", out, "--name", "blue-fox"]) == 0
+    assert json.loads(capsys.readouterr().out)["images"][0]["path"] == f"{out}/blue-fox.png"
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["blue-fox.png", "fox.png"]
+    assert main(["generate", "two", "--n", "2", "--out", out, "--name", "pair"]) == 0
+    paths = [image["path"] for image in json.loads(capsys.readouterr().out)["images"]]
+    assert paths == [f"{out}/pair-1.png", f"{out}/pair-2.png"]
+
+
+def test_b64_results_are_not_printed(tmp_path: Path, capsys: Capture) -> None:
     assert main(["generate", "x", "--response-format", "b64_json", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert len(out) < 2000
     assert json.loads(out)["images"][0]["b64_json"].startswith("(omitted")
 
 
-def test_invalid_arguments_exit_2_with_the_allowed_values(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_invalid_arguments_are_explained_to_a_person(tmp_path: Path, capsys: Capture) -> None:
     code = main(
         ["generate", "x", "--model", "dall-e-2", "--size", "1792x1024", "--out", str(tmp_path)]
     )
+    err = capsys.readouterr().err
     assert code == 2
-    assert "256x256, 512x512, 1024x1024" in capsys.readouterr().err
+    assert "256x256, 512x512, 1024x1024" in err
+    assert "Nothing was sent" in err
+    assert "generate --help" in err
+    assert "tool" not in err.lower()
     assert not list(tmp_path.iterdir())
 
 
-def test_edit_accepts_local_files_and_tasks_lists(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_no_token_against_a_real_url_is_a_clear_error(tmp_path: Path, capsys: Capture) -> None:
+    code = main(["generate", "x", "--base-url", "https://api.example.com", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "ACEDATACLOUD_API_TOKEN is not set" in err
+    assert "https://api.example.com" in err
+    assert "Traceback" not in err
+
+
+def test_emulator_and_base_url_exclude_each_other(capsys: Capture) -> None:
+    assert main(["tasks", "--emulator", "--base-url", "http://127.0.0.1:9"]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_base_url_is_honoured_without_a_token_for_a_local_server(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
 ) -> None:
+    url = ["--base-url", emulator.base_url]
+    assert main(["generate", "kept", "--out", str(tmp_path), *url]) == 0
+    task_id = json.loads(capsys.readouterr().out)["task_id"]
+    # A served emulator keeps its tasks between commands.
+    assert main(["tasks", *url]) == 0
+    assert [item["id"] for item in json.loads(capsys.readouterr().out)["items"]] == [task_id]
+    assert main(["task", "--task-id", task_id, "--out", str(tmp_path), *url]) == 0
+    assert json.loads(capsys.readouterr().out)["task_id"] == task_id
+    assert emulator.stats()["submissions"] == 1
+
+
+def test_base_url_with_a_token_uses_both(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    monkeypatch.setenv("ACEDATACLOUD_API_TOKEN", "sk-cli-token")
+    assert main(["tasks", "--base-url", emulator.base_url]) == 0
+    captured = capsys.readouterr()
+    assert "emulator" not in captured.err
+    assert json.loads(captured.out)["count"] == 0
+
+
+def test_task_lookups_in_embedded_mode_say_it_starts_empty(capsys: Capture) -> None:
+    assert main(["task", "--task-id", "abc"]) == 1
+    err = capsys.readouterr().err
+    assert "starts empty on every run" in err
+    assert "No task has task id abc." in err
+    assert main(["tasks", "--limit", "3"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["count"] == 0
+    assert "starts empty on every run" in captured.err
+
+
+def test_a_job_still_running_is_not_resubmitted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Capture
+) -> None:
+    monkeypatch.setenv("ACEDATA_EMULATOR_LATENCY", "30")
+    assert main(["generate", "slow", "--max-wait", "0.3", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "still running" in err
+    assert "acedata-images task --task-id" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_emulator_extra_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    import langchain_acedata_images
+
+    for name in [m for m in sys.modules if m.startswith("langchain_acedata_images.emulator")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delattr(langchain_acedata_images, "emulator", raising=False)
+    for name in [m for m in sys.modules if m.split(".")[0] == "starlette"]:
+        monkeypatch.setitem(sys.modules, name, None)  # importing starlette now fails
+    assert main(["emulator"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert 'pip install ".[emulator]"' in err
+    assert main(["tasks"]) == 1
+    assert 'pip install ".[emulator]"' in capsys.readouterr().err
+
+
+def test_edit_accepts_local_files(tmp_path: Path, capsys: Capture) -> None:
     source = tmp_path / "in.png"
     Image.new("RGB", (64, 64), (10, 20, 30)).save(source)
     out = tmp_path / "out"
     assert main(["edit", "make it blue", "--image", str(source), "--out", str(out)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert Path(result["images"][0]["path"]).parent == out
-    assert main(["tasks", "--limit", "3"]) == 0
-    listing = json.loads(capsys.readouterr().out)
-    assert listing["count"] == 0  # a fresh embedded emulator per command
 
 
 def test_module_entry_point_help() -> None:
@@ -89,3 +197,4 @@ def test_module_entry_point_help() -> None:
         timeout=60,
     )
     assert "--output-compression" in completed.stdout
+    assert "--name" in completed.stdout

@@ -1,0 +1,122 @@
+"""Which server the command line talks to, and the one notice saying so.
+
+- a token and no base URL: the real API;
+- ``--base-url`` (or ``$ACEDATACLOUD_API_BASE_URL``): that server. Without a token only a
+  loopback server is accepted (a local emulator, given a placeholder token); another host is
+  a clear error, never a silent switch to the emulator;
+- no token and no base URL, or ``--emulator``: an emulator embedded in this process. It starts
+  empty on every run, which the notice says for ``task``/``tasks``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from ._offline import emulator_module
+from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient
+
+EMULATOR_NOTICE = (
+    f"No {TOKEN_ENV} set: results come from the embedded emulator "
+    "(offline placeholder images, nothing is billed)."
+)
+FORCED_NOTICE = (
+    "--emulator: results come from the embedded emulator "
+    "(offline placeholder images, nothing is billed)."
+)
+EMPTY_NOTICE = (
+    "The embedded emulator starts empty on every run, so tasks from earlier commands are not "
+    "there. To keep them, serve one with `acedata-images emulator --port 8000` and pass "
+    "--base-url http://127.0.0.1:8000 to each command."
+)
+_DEMO_LATENCY = 1.0  # long enough for the progress spinner to show a poll or two
+
+
+class UsageError(Exception):
+    """A problem with how the command was called; its text is shown as is (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where requests go: ``base_url`` None means the embedded emulator."""
+
+    base_url: str | None
+    token: str | None
+    notice: str | None = None
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` names this machine (localhost or a loopback address)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -> Target:
+    """Decide where requests go from the options and the environment."""
+    token = os.environ.get(TOKEN_ENV) or None
+    if force_emulator and base_url:
+        raise UsageError("--emulator and --base-url exclude each other; pass one of them.")
+    base_url = base_url or (None if force_emulator else os.environ.get(BASE_URL_ENV) or None)
+    empty = f"\n{EMPTY_NOTICE}" if command in ("task", "tasks") else ""
+    if force_emulator:
+        return Target(None, None, FORCED_NOTICE + empty)
+    if base_url is None:
+        return Target(None, None, EMULATOR_NOTICE + empty) if token is None else Target(None, token)
+    if token is not None:
+        return Target(base_url, token)
+    if not is_loopback(base_url):
+        raise UsageError(
+            f"{TOKEN_ENV} is not set, and {base_url} needs it. Set it "
+            f"(export {TOKEN_ENV}=...), or leave out --base-url to try the embedded emulator."
+        )
+    return Target(
+        base_url,
+        "emulator-token",
+        f"No {TOKEN_ENV} set: calling {base_url} with a placeholder "
+        "token (fine for a local emulator).",
+    )
+
+
+@contextmanager
+def open_client(target: Target, **options: Any) -> Iterator[AceDataImagesClient]:
+    """A client for ``target``; the embedded emulator runs for as long as it is open."""
+    if target.notice:
+        print(target.notice, file=sys.stderr)
+    if target.base_url is not None:
+        with AceDataImagesClient(target.token, base_url=target.base_url, **options) as client:
+            yield client
+        return
+    emulator = emulator_module()
+    config = emulator.EmulatorConfig.from_env()
+    if "ACEDATA_EMULATOR_LATENCY" not in os.environ:
+        config = replace(config, latency=_DEMO_LATENCY)
+    with (
+        emulator.run_emulator(config) as running,
+        AceDataImagesClient(
+            emulator.EMULATOR_TOKEN, base_url=running.base_url, **options
+        ) as client,
+    ):
+        yield client
+
+
+__all__ = [
+    "EMPTY_NOTICE",
+    "EMULATOR_NOTICE",
+    "FORCED_NOTICE",
+    "Target",
+    "UsageError",
+    "choose_target",
+    "is_loopback",
+    "open_client",
+]
