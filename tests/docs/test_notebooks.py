@@ -1,17 +1,12 @@
-"""The example notebooks run top to bottom, offline, against the embedded emulator.
+"""The example notebooks: committed with their outputs (small), and a fresh run matches them.
 
-Each notebook is executed with nbclient in a fresh kernel started from this interpreter
-(``sys.executable``, through a private kernel spec found via ``JUPYTER_PATH``, so no
-``python3`` kernel spec installed elsewhere is picked up) and without any ``ACEDATACLOUD_*``
-variable, so it never calls the real API. It must leave no file behind, in the repository or
-in the temporary directory.
-
-``pytest --nbmake notebooks`` runs the same notebooks with the ``python3`` kernel spec.
+A fresh offline run must produce the committed structure (cells, output types, number of
+images), print its connection line, and leave no file behind, in the repository or in the
+temporary directory. Refresh the committed outputs with ``python -m tests.docs.notebooks``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,20 +15,24 @@ from typing import Any
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-KERNEL_NAME = "acedata-images-notebook-tests"
-CELL_TIMEOUT = 120
-PREFIX_MARK = "kernel sys.prefix: "
-_ENV_VARIABLES = (
-    "ACEDATACLOUD_API_TOKEN",
-    "ACEDATACLOUD_API_BASE_URL",
-    "ACEDATACLOUD_IMAGES_SAVE_DIR",
+from tests.docs.notebooks import (  # noqa: E402  # only once the notebook tools are there
+    MAX_IMAGE_BYTES,
+    MAX_NOTEBOOK_BYTES,
+    NOTEBOOKS_DIR,
+    ROOT,
+    execute,
+    images,
+    notebooks,
+    offline_environment,
+    structure,
 )
+
+NOTEBOOKS = notebooks()
+PREFIX_MARK = "kernel sys.prefix: "
+OFFLINE_LINE = "embedded emulator"
 
 
 def _ids(paths: list[Path]) -> list[str]:
@@ -53,72 +52,66 @@ def _stdout(cell: Any) -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def jupyter_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Jupyter data directory with a kernel spec that runs ipykernel on this interpreter."""
-    root = tmp_path_factory.mktemp("jupyter")
-    spec_dir = root / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (tests)",
-        "language": "python",
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-    return root
-
-
 def test_there_are_notebooks() -> None:
     assert len(NOTEBOOKS) >= 4, NOTEBOOKS
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_is_committed_without_outputs(path: Path) -> None:
+def test_notebook_is_committed_with_small_outputs(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code
-    assert [cell.execution_count for cell in code] == [None] * len(code)
-    assert [cell.outputs for cell in code] == [[]] * len(code)
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    assert all(kind != "error" for _, kinds in structure(nb) for kind in kinds)
+    pictures = images(nb)
+    assert pictures, "every notebook shows at least one image"
+    assert max(len(picture) for picture in pictures) <= MAX_IMAGE_BYTES
+    assert path.stat().st_size <= MAX_NOTEBOOK_BYTES
+    assert OFFLINE_LINE in _stdout(code[0])
 
 
 @pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_offline_against_the_emulator(
-    path: Path,
-    jupyter_path: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    for name in _ENV_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("JUPYTER_PATH", str(jupyter_path))  # searched before other spec dirs
-    kernel_tmp = tmp_path / "kernel-tmp"
-    kernel_tmp.mkdir()
-    for name in ("TMPDIR", "TEMP", "TMP"):  # the kernel inherits the environment
-        monkeypatch.setenv(name, str(kernel_tmp))
-
+def test_a_fresh_offline_run_matches_the_committed_notebook(path: Path, tmp_path: Path) -> None:
+    committed = nbformat.read(path, as_version=4)
     nb = nbformat.read(path, as_version=4)
     # One more cell reports which Python ran the notebook.
     nb.cells.append(nbformat.v4.new_code_cell(f"import sys\nprint({PREFIX_MARK!r} + sys.prefix)"))
     before_notebooks = _files(NOTEBOOKS_DIR, recursive=True)
     before_root = _files(ROOT, recursive=False)
 
-    client = nbclient.NotebookClient(
-        nb,
-        kernel_name=KERNEL_NAME,
-        timeout=CELL_TIMEOUT,
-        resources={"metadata": {"path": str(NOTEBOOKS_DIR)}},  # the kernel's working directory
-    )
-    started = time.monotonic()
-    client.execute()
-    print(f"{path.name}: {time.monotonic() - started:.1f}s")
+    with offline_environment(tmp_path) as kernel_tmp:
+        started = time.monotonic()
+        execute(nb)
+        print(f"{path.name}: {time.monotonic() - started:.1f}s")
 
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
-    assert "using the local emulator" in _stdout(code[0])
     assert _stdout(code[-1]).strip() == PREFIX_MARK + sys.prefix
+    nb.cells.pop()
+    assert structure(nb) == structure(committed)
+    assert len(images(nb)) == len(images(committed))
+    assert max(len(picture) for picture in images(nb)) <= MAX_IMAGE_BYTES
+    assert OFFLINE_LINE in _stdout(code[0])
     assert _files(NOTEBOOKS_DIR, recursive=True) == before_notebooks
     assert _files(ROOT, recursive=False) == before_root
     assert _files(kernel_tmp, recursive=True) == set()
+
+
+def test_structure_tells_runs_apart_but_not_by_text_or_stream_chunks() -> None:
+    out = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [out("stream", text="a\n"), out("stream", text="b\n")]
+    cell.outputs.append(out("display_data", data={"image/jpeg": "AAAA", "text/plain": "<img>"}))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), cell])
+    same = nbformat.from_dict(nbformat.v4.new_notebook(cells=[*nb.cells]))
+    same.cells[1] = nbformat.v4.new_code_cell("x")
+    same.cells[1].outputs = [out("stream", text="other text\n"), cell.outputs[2]]
+    assert structure(same) == structure(nb)
+    fewer = nbformat.v4.new_notebook(cells=[nb.cells[0], nbformat.v4.new_code_cell("x")])
+    fewer.cells[1].outputs = cell.outputs[:2]
+    assert structure(fewer) != structure(nb)
+    assert len(images(nb)) == 1
+    assert len(images(fewer)) == 0
