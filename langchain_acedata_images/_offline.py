@@ -39,10 +39,22 @@ def emulator_module() -> ModuleType:
     return emulator
 
 
+def embedded_token() -> str:
+    """The placeholder token a client sends to its embedded emulator."""
+    token: str = emulator_module().EMULATOR_TOKEN
+    return token
+
+
 def start_embedded_emulator(config: EmulatorConfig | None = None) -> RunningEmulator:
     """Serve a fresh emulator on 127.0.0.1 in a background thread (stop it when done)."""
     running: RunningEmulator = emulator_module().start_emulator(config)
     return running
 
 
-__all__ = ["EMULATOR_EXTRA_HINT", "MissingExtraError", "emulator_module", "start_embedded_emulator"]
+__all__ = [
+    "EMULATOR_EXTRA_HINT",
+    "MissingExtraError",
+    "embedded_token",
+    "emulator_module",
+    "start_embedded_emulator",
+]

@@ -14,8 +14,9 @@ Module map: :mod:`._steps` (steps, jobs, events) · :mod:`._base` (settings and 
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 from pydantic import SecretStr
@@ -32,8 +33,10 @@ from ._base import (
 from ._drivers import async_drive, sync_drive
 from ._flows import image_flow, resume_flow
 from ._lookups import list_flow, lookup_flow
+from ._offline import embedded_token, start_embedded_emulator
 from ._pools import HTTPPools
 from ._steps import Flow, ProgressCallback, ProgressEvent, T, new_trace_id
+from .errors import ConfigurationError
 from .models import (
     EditImageInput,
     GenerateImageInput,
@@ -44,6 +47,9 @@ from .models import (
     TaskRecord,
 )
 from .polling import PollSchedule, RetryPolicy
+
+if TYPE_CHECKING:
+    from .emulator import EmulatorConfig, RunningEmulator
 
 R = TypeVar("R", bound="ImageGenerationResult | ImageTask")
 SavePath = str | os.PathLike[str] | None
@@ -56,6 +62,10 @@ class AceDataImagesClient(BaseImagesClient):
     reused; close them with :meth:`close` / :meth:`aclose` or use the client as a (async)
     context manager. The token comes from ``api_token`` or ``$ACEDATACLOUD_API_TOKEN`` and is
     only read when the first request is built.
+
+    ``emulator=True`` (or an ``EmulatorConfig``) is the explicit offline switch: the client
+    starts its own emulator of the API on 127.0.0.1 (extra ``emulator``) and talks only to it,
+    with a placeholder token; :meth:`close` stops it. Nothing else ever selects the emulator.
     """
 
     def __init__(
@@ -72,7 +82,17 @@ class AceDataImagesClient(BaseImagesClient):
         http_async_client: httpx.AsyncClient | None = None,
         max_connections: int = 100,
         save_dir: str | os.PathLike[str] | None = None,
+        emulator: bool | EmulatorConfig = False,
     ) -> None:
+        self._emulator: RunningEmulator | None = None
+        if emulator is not False:
+            if base_url is not None:
+                raise ConfigurationError(
+                    "emulator=True serves its own base URL: pass emulator or base_url, not both"
+                )
+            self._emulator = start_embedded_emulator(None if emulator is True else emulator)
+            weakref.finalize(self, self._emulator.stop)  # also when dropped without close()
+            api_token, base_url = embedded_token(), self._emulator.base_url
         super().__init__(
             api_token,
             base_url=base_url,
@@ -102,13 +122,24 @@ class AceDataImagesClient(BaseImagesClient):
         """The shared ``httpx.AsyncClient`` of the running event loop (created on first use)."""
         return self._pools.async_
 
+    @property
+    def emulator(self) -> RunningEmulator | None:
+        """The embedded emulator of ``emulator=True`` (faults, stats), else ``None``."""
+        return self._emulator
+
     def close(self) -> None:
-        """Close the sync pool, and async pools whose event loop is idle (not running)."""
+        """Close the sync pool, and async pools whose event loop is idle (not running).
+
+        Also stops the embedded emulator, if any."""
         self._pools.close()
+        if self._emulator is not None:
+            self._emulator.stop()
 
     async def aclose(self) -> None:
-        """Close the sync pool and the async pool of the running event loop."""
+        """Close the sync pool and the async pool of the running event loop (and the emulator)."""
         await self._pools.aclose()
+        if self._emulator is not None:
+            self._emulator.stop()
 
     def __enter__(self) -> AceDataImagesClient:
         return self
