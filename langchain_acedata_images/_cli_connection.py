@@ -19,11 +19,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._env import ENV, env_base_url, env_value
 from ._offline import emulator_module
-from .client import BASE_URL_ENV, TOKEN_ENV, AceDataImagesClient
+from .client import AceDataImagesClient
 
 EMULATOR_NOTICE = (
-    f"No {TOKEN_ENV} set: results come from the embedded emulator "
+    f"No {ENV.token} set: results come from the embedded emulator "
     "(offline placeholder images, nothing is billed)."
 )
 FORCED_NOTICE = (
@@ -64,10 +65,10 @@ def is_loopback(url: str) -> bool:
 
 def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -> Target:
     """Decide where requests go from the options and the environment."""
-    token = os.environ.get(TOKEN_ENV) or None
+    token = env_value(ENV.token)
     if force_emulator and base_url:
         raise UsageError("--emulator and --base-url exclude each other; pass one of them.")
-    base_url = base_url or (None if force_emulator else os.environ.get(BASE_URL_ENV) or None)
+    base_url = base_url or (None if force_emulator else env_base_url())
     empty = f"\n{EMPTY_NOTICE}" if command in ("task", "tasks") else ""
     if force_emulator:
         return Target(None, None, FORCED_NOTICE + empty)
@@ -77,13 +78,13 @@ def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -
         return Target(base_url, token)
     if not is_loopback(base_url):
         raise UsageError(
-            f"{TOKEN_ENV} is not set, and {base_url} needs it. Set it "
-            f"(export {TOKEN_ENV}=...), or leave out --base-url to try the embedded emulator."
+            f"{ENV.token} is not set, and {base_url} needs it. Set it "
+            f"(export {ENV.token}=...), or leave out --base-url to try the embedded emulator."
         )
     return Target(
         base_url,
         "emulator-token",
-        f"No {TOKEN_ENV} set: calling {base_url} with a placeholder "
+        f"No {ENV.token} set: calling {base_url} with a placeholder "
         "token (fine for a local emulator).",
     )
 

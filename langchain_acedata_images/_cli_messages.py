@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._env import ENV
 from ._offline import MissingExtraError
-from .client import TOKEN_ENV
 from .errors import (
     AceDataImagesError,
     AuthenticationError,
@@ -55,8 +55,8 @@ def error_text(error: AceDataImagesError) -> str:
     message = error.message.rstrip(".")
     texts: list[tuple[type[AceDataImagesError], Any]] = [
         (MissingExtraError, lambda: error.message[:1].upper() + error.message[1:]),
-        (ConfigurationError, lambda: f"{message}. Set {TOKEN_ENV} (export {TOKEN_ENV}=...)."),
-        (AuthenticationError, lambda: f"The API refused the token ({message}); check {TOKEN_ENV}."),
+        (ConfigurationError, lambda: f"{message}. Set {ENV.token} (export {ENV.token}=...)."),
+        (AuthenticationError, lambda: f"The API refused the token ({message}); check {ENV.token}."),
         (InsufficientBalanceError, lambda: "Your AceDataCloud balance is used up."),
         (ResourceDisabledError, lambda: f"The service is disabled for this account ({message})."),
         (ModerationError, lambda: f"Refused by content moderation ({message}); rephrase it."),

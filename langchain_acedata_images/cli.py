@@ -27,8 +27,8 @@ from pydantic import BaseModel, ValidationError
 
 from ._cli_connection import EMULATOR_NOTICE, UsageError, choose_target, open_client
 from ._cli_messages import PROG, error_text, invalid_arguments_text
+from ._env import ENV
 from ._offline import emulator_module
-from .client import BASE_URL_ENV, TOKEN_ENV
 from .errors import AceDataImagesError
 from .models import EditImageInput, GenerateImageInput, GetTaskInput, TaskQuery, TaskRecord
 
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Generate and edit images with AceDataCloud's OpenAI-compatible image API. "
-        f"Without {TOKEN_ENV} the commands run against an embedded emulator (offline).",
+        f"Without {ENV.token} the commands run against an embedded emulator (offline).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     helps = {
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
-        help=f"API base URL (default: ${BASE_URL_ENV} or the public API); without {TOKEN_ENV} "
+        help=f"API base URL (default: ${ENV.base_url} or the public API); without {ENV.token} "
         "only a local (loopback) server is accepted",
     )
     parser.add_argument(

@@ -33,6 +33,9 @@ class ClientSettings(BaseModel):
     """Token; defaults to ``$ACEDATACLOUD_API_TOKEN``."""
     base_url: str | None = Field(default_factory=env_base_url)
     """API base URL; defaults to ``$ACEDATACLOUD_API_BASE_URL`` or the public API."""
+    emulator: bool = False
+    """The explicit offline switch: the built client starts its own emulator of the API on
+    127.0.0.1 (extra ``emulator``) and ignores the token and base URL of the environment."""
 
     _owns_client: bool = PrivateAttr(default=False)
 
@@ -45,6 +48,10 @@ class ClientSettings(BaseModel):
 
     def _client_options(self) -> dict[str, Any]:
         """Constructor arguments of the client built when none is given."""
+        if self.emulator:
+            # Only a base URL given here (not one from the environment) contradicts the switch.
+            given = self.base_url if "base_url" in self.model_fields_set else None
+            return {"emulator": True, "base_url": given}
         return {"api_token": self.api_token, "base_url": self.base_url}
 
 
@@ -90,7 +97,7 @@ class EditInputSettings(BaseModel):
 
 _MIXINS: tuple[type[BaseModel], ...] = (JobSettings, EditInputSettings)
 #: Build the client; a tool built by the toolkit gets the client itself instead.
-_CLIENT_SOURCES = frozenset({"api_token", "base_url"})
+_CLIENT_SOURCES = frozenset({"api_token", "base_url", "emulator"})
 
 
 def settings_for(source: BaseModel, target: type[BaseModel]) -> dict[str, Any]:

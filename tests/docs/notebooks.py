@@ -25,7 +25,7 @@ from typing import Any
 import nbclient
 import nbformat
 
-from langchain_acedata_images.client import BASE_URL_ENV, SAVE_DIR_ENV, TOKEN_ENV
+from langchain_acedata_images._env import ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -33,7 +33,7 @@ KERNEL_NAME = "acedata-images-notebook-tests"
 CELL_TIMEOUT = 120
 MAX_IMAGE_BYTES = 50 * 1024
 MAX_NOTEBOOK_BYTES = 1024 * 1024
-ENV_VARIABLES = (TOKEN_ENV, BASE_URL_ENV, SAVE_DIR_ENV)
+ENV_VARIABLES = (ENV.token, ENV.base_url, ENV.save_dir)
 
 
 def notebooks() -> list[Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from langchain_acedata_images.client import BASE_URL_ENV, SAVE_DIR_ENV, TOKEN_ENV
+from langchain_acedata_images._env import ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -51,7 +51,7 @@ def test_the_readme_has_python_blocks() -> None:
 def test_python_block_runs_offline_as_written(code: str, tmp_path: Path) -> None:
     script = tmp_path / "block.py"
     script.write_text(code, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in (TOKEN_ENV, BASE_URL_ENV, SAVE_DIR_ENV)}
+    env = {k: v for k, v in os.environ.items() if k not in (ENV.token, ENV.base_url, ENV.save_dir)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", RUNNER, str(script)],
@@ -69,7 +69,8 @@ def test_python_block_runs_offline_as_written(code: str, tmp_path: Path) -> None
 
 def test_the_chat_model_is_the_only_thing_to_substitute() -> None:
     for code in PYTHON:
-        assert "Fake" not in code and "Scripted" not in code
+        assert "Fake" not in code
+        assert "Scripted" not in code
         for line in code.splitlines():
             if "init_chat_model(" in line and "import" not in line:
                 assert line.startswith("model = init_chat_model("), line
@@ -81,7 +82,9 @@ def test_the_readme_stands_alone() -> None:
     for target in re.findall(r"\]\(([^)#]+)\)", README):
         if not re.match(r"https?://", target):
             assert (ROOT / target).exists(), target
-    for path in re.findall(r"`((?:tests|notebooks|langchain_acedata_images|\.ci)/[\w./-]*)`", README):
+    for path in re.findall(
+        r"`((?:tests|notebooks|langchain_acedata_images|\.ci)/[\w./-]*)`", README
+    ):
         assert (ROOT / path).exists(), path
 
 

@@ -97,3 +97,25 @@ def test_the_package_import_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_tools_and_toolkit_take_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from langchain_acedata_images import AceDataImagesToolkit, OpenAIGenerateImageTool
+
+    monkeypatch.delenv("ACEDATACLOUD_API_TOKEN", raising=False)
+    monkeypatch.setenv("ACEDATACLOUD_API_BASE_URL", "https://api.example.com")  # ignored
+    tool = OpenAIGenerateImageTool(emulator=True)
+    assert tool.client is not None
+    message = tool.invoke(
+        {"type": "tool_call", "id": "1", "name": tool.name, "args": {"prompt": "a fox"}}
+    )
+    assert message.status == "success"
+    assert message.artifact.urls[0].startswith(tool.client.base_url)
+    tool.client.close()
+    with AceDataImagesToolkit(emulator=True) as toolkit:
+        tools = toolkit.get_tools()
+        assert {t.client for t in tools} == {toolkit.client}  # type: ignore[attr-defined]
+        assert toolkit.client is not None
+        assert toolkit.client.emulator is not None
+    with pytest.raises(ConfigurationError, match="not both"):
+        OpenAIGenerateImageTool(emulator=True, base_url="http://127.0.0.1:9")
