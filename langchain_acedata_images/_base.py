@@ -16,14 +16,16 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from ._env import ENV, env_base_url, env_save_dir, env_token
 from ._steps import Job, ProgressEvent, new_trace_id
 from .errors import APIError, ConfigurationError, error_from_response
 from .models import ALLOW_UNKNOWN_MODELS, _ImageRequestBase
 from .polling import PollSchedule, RetryPolicy
 
-TOKEN_ENV = "ACEDATACLOUD_API_TOKEN"
-BASE_URL_ENV = "ACEDATACLOUD_API_BASE_URL"
-SAVE_DIR_ENV = "ACEDATACLOUD_IMAGES_SAVE_DIR"
+# Aliases of the one declaration in ``_env.ENV``.
+TOKEN_ENV = ENV.token
+BASE_URL_ENV = ENV.base_url
+SAVE_DIR_ENV = ENV.save_dir
 DEFAULT_BASE_URL = "https://api.acedata.cloud"
 GENERATIONS_PATH = "/openai/images/generations"
 EDITS_PATH = "/openai/images/edits"
@@ -49,17 +51,17 @@ class BaseImagesClient:
         save_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if api_token is None:
-            api_token = os.environ.get(TOKEN_ENV) or None
+            api_token = env_token()
         self._api_token: SecretStr | None = (
             SecretStr(api_token) if isinstance(api_token, str) else api_token
         )
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = (base_url or env_base_url() or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.poll_schedule = poll_schedule or PollSchedule()
         self.retry_policy = retry_policy or RetryPolicy()
         self.max_wait = max_wait
         self.max_poll_failures = max_poll_failures
-        self.save_dir = save_dir if save_dir is not None else os.environ.get(SAVE_DIR_ENV) or None
+        self.save_dir = save_dir if save_dir is not None else env_save_dir()
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic

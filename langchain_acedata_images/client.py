@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
@@ -30,6 +30,7 @@ from ._base import (
     TOKEN_ENV,
     BaseImagesClient,
 )
+from ._deprecation import warn_renamed
 from ._drivers import async_drive, sync_drive
 from ._flows import image_flow, resume_flow
 from ._lookups import list_flow, lookup_flow
@@ -258,7 +259,7 @@ class AceDataImagesClient(BaseImagesClient):
         result = self._drive(resume_flow(self, task_id, trace_id, max_wait), on_progress)
         return self._save(result, save_dir)
 
-    async def await_task(
+    async def await_for_task(
         self,
         task_id: str | None = None,
         *,
@@ -270,6 +271,13 @@ class AceDataImagesClient(BaseImagesClient):
         """Async :meth:`wait_for_task`."""
         result = await self._adrive(resume_flow(self, task_id, trace_id, max_wait), on_progress)
         return await self._asave(result, save_dir)
+
+    def await_task(
+        self, task_id: str | None = None, **options: Any
+    ) -> Coroutine[Any, Any, ImageGenerationResult]:
+        """Deprecated alias of :meth:`await_for_task` (removed in 0.3.0)."""
+        warn_renamed("AceDataImagesClient.await_task", "AceDataImagesClient.await_for_task")
+        return self.await_for_task(task_id, **options)
 
     # ------------------------------------------------------------------ drivers and saving
 

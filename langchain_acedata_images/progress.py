@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import adispatch_custom_event, dispatch_custom_event
 
+from ._deprecation import warn_renamed
 from .client import ProgressEvent
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class ProgressDispatcher:
         if writer is not None:
             writer({PROGRESS_EVENT: payload})
 
-    def sync(self, event: ProgressEvent) -> None:
+    def dispatch(self, event: ProgressEvent) -> None:
+        """Send ``event`` to the run's callbacks and the graph's custom stream."""
         if not self.enabled:
             return
         payload = self._payload(event)
@@ -69,10 +71,21 @@ class ProgressDispatcher:
             dispatch_custom_event(PROGRESS_EVENT, payload)
         self._write_graph(payload)
 
-    async def async_(self, event: ProgressEvent) -> None:
+    async def adispatch(self, event: ProgressEvent) -> None:
+        """Async :meth:`dispatch`."""
         if not self.enabled:
             return
         payload = self._payload(event)
         if self.has_run:
             await adispatch_custom_event(PROGRESS_EVENT, payload)
         self._write_graph(payload)
+
+    def sync(self, event: ProgressEvent) -> None:
+        """Deprecated alias of :meth:`dispatch` (removed in 0.3.0)."""
+        warn_renamed("ProgressDispatcher.sync", "ProgressDispatcher.dispatch")
+        self.dispatch(event)
+
+    def async_(self, event: ProgressEvent) -> Coroutine[Any, Any, None]:
+        """Deprecated alias of :meth:`adispatch` (removed in 0.3.0)."""
+        warn_renamed("ProgressDispatcher.async_", "ProgressDispatcher.adispatch")
+        return self.adispatch(event)

@@ -157,7 +157,7 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
             progress = ProgressDispatcher.for_run(
                 self.name, run_manager, enabled=self.emit_progress
             )
-            outcome = self._execute(request, progress.sync)
+            outcome = self._execute(request, progress.dispatch)
         except AceDataImagesError as error:
             return self._handle(error)
         return self._render(outcome)
@@ -170,7 +170,7 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
             progress = ProgressDispatcher.for_run(
                 self.name, run_manager, enabled=self.emit_progress
             )
-            outcome = await self._aexecute(request, progress.async_)
+            outcome = await self._aexecute(request, progress.adispatch)
         except AceDataImagesError as error:
             return self._handle(error)
         return self._render(outcome)
@@ -328,7 +328,7 @@ class OpenAIGetTaskTool(_ImageResultTool):
     async def _aexecute(
         self, request: GetTaskInput, on_progress: ProgressCallback
     ) -> ImageGenerationResult:
-        return await self._client.await_task(
+        return await self._client.await_for_task(
             request.task_id,
             trace_id=request.trace_id,
             max_wait=self.max_wait,

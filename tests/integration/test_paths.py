@@ -29,8 +29,6 @@ from tests.emulator_fixtures import FAST, emulator_client
 
 pytestmark = pytest.mark.integration
 
-_ASYNC_NAMES = {"wait_for_task": "await_task"}
-
 
 @pytest.fixture(params=["sync", "async"])
 def mode(request: pytest.FixtureRequest) -> str:
@@ -41,7 +39,7 @@ async def call(client: AceDataImagesClient, mode: str, method: str, *args: Any, 
     """Run a client method through its sync twin (in a thread) or its async twin."""
     if mode == "sync":
         return await asyncio.to_thread(getattr(client, method), *args, **kw)
-    return await getattr(client, _ASYNC_NAMES.get(method, "a" + method))(*args, **kw)
+    return await getattr(client, "a" + method)(*args, **kw)
 
 
 def open_image(data: bytes) -> Image.Image:

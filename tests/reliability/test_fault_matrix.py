@@ -171,7 +171,7 @@ async def test_timed_out_job_can_be_resumed(emulator: RunningEmulator) -> None:
     async with _client(emulator.base_url, max_wait=0.01) as client:
         with pytest.raises(TaskTimeoutError) as caught:
             await client.agenerate(prompt="resume me")
-        result = await client.await_task(caught.value.task_id, max_wait=10)
+        result = await client.await_for_task(caught.value.task_id, max_wait=10)
     assert isinstance(result, ImageGenerationResult)
     assert emulator.stats()["submissions"] == 1
 

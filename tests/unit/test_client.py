@@ -184,7 +184,7 @@ async def test_wait_false_returns_a_handle_that_can_be_resumed(
     handle = await aclient.agenerate(prompt="fox", wait=False)
     assert isinstance(handle, ImageTask)
     assert handle.trace_id
-    result = await aclient.await_task(handle.task_id)
+    result = await aclient.await_for_task(handle.task_id)
     assert result.urls == ["https://cdn.test/1.png"]
 
 
