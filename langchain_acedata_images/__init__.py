@@ -42,6 +42,7 @@ from .models import (
 )
 from .polling import PollSchedule, RetryPolicy
 from .progress import PROGRESS_EVENT
+from .settings import AGENT_PROFILE
 from .toolkit import AceDataImagesToolkit
 from .tools import (
     OpenAIEditImageTool,
@@ -56,6 +57,7 @@ except metadata.PackageNotFoundError:  # running from a source tree without inst
     __version__ = "0.0.0"
 
 __all__ = [
+    "AGENT_PROFILE",
     "MODEL_RULES",
     "PROGRESS_EVENT",
     "APIError",

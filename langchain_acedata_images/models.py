@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -21,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from ._llm_schema import LLMArgs
 
 ImageModel = Literal[
     "gpt-image-1",
@@ -118,70 +120,111 @@ def _join(values: tuple[str, ...] | list[str]) -> str:
     return ", ".join(values)
 
 
-def _models_where(predicate: Callable[[ModelRules], bool]) -> str:
-    return _join([name for name, rules in MODEL_RULES.items() if predicate(rules)])
+def _models_where(
+    predicate: Callable[[ModelRules], bool], among: tuple[str, ...] | None = None
+) -> str:
+    names = among if among is not None else tuple(MODEL_RULES)
+    return _join([name for name in names if name in MODEL_RULES and predicate(MODEL_RULES[name])])
 
 
-class _ImageRequestBase(BaseModel):
-    """Fields and rules shared by generation and edit requests."""
+def _gpt_image_only(model: str, rules: ModelRules) -> bool:
+    return rules.is_gpt_image
+
+
+#: Arguments only some models accept: a tool offering none of those models hides them.
+MODEL_SPECIFIC_FIELDS: dict[str, Callable[[str, ModelRules], bool]] = {
+    "background": _gpt_image_only,
+    "moderation": _gpt_image_only,
+    "input_fidelity": _gpt_image_only,
+    "partial_images": _gpt_image_only,
+    "style": lambda model, rules: model == "dall-e-3",
+}
+
+#: What each model is good at, in the fewest words (the LLM reads these on every turn).
+MODEL_NOTES: dict[str, str] = {
+    "gpt-image-1": "versatile",
+    "gpt-image-2": "newest, to 4K",
+    "dall-e-3": "artistic",
+    "dall-e-2": "cheap",
+    "nano-banana": "Gemini, fast",
+    "nano-banana-pro": "Gemini, best",
+}
+
+
+def model_description(models: tuple[str, ...], default: str) -> str:
+    """The ``model`` field's description for the offered ``models``."""
+    notes = [
+        f"{name}{' (default)' if name == default else ''} {MODEL_NOTES[name]}"
+        for name in models
+        if name in MODEL_NOTES
+    ]
+    return "; ".join(notes) + "."
+
+
+MODEL_DESCRIPTION = model_description(KNOWN_MODELS, DEFAULT_MODEL)
+SIZE_DESCRIPTION = "WIDTHxHEIGHT or auto (default), e.g. 1536x1024; 2K/4K cost 1.5x."
+
+
+class _ImageRequestBase(LLMArgs):
+    """Fields and rules shared by generation and edit requests.
+
+    Descriptions are what the LLM reads on every turn (see :mod:`._llm_schema`): what helps
+    it choose, in few words. Per-model limits live in :data:`MODEL_RULES` and reach the LLM
+    through validation errors, which name the allowed values.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    #: The models a tool offers (``None``: all); set on narrowed subclasses, named in errors.
+    offered_models: ClassVar[tuple[str, ...] | None] = None
+    #: The model used when the LLM gives none (the first offered one on narrowed subclasses).
+    default_model: ClassVar[str] = DEFAULT_MODEL
 
     prompt: str = Field(
         min_length=1,
         max_length=32000,
-        description=(
-            "A text description of the desired image(s). Be descriptive about the subject, "
-            "style, lighting, and composition. Example: 'A serene mountain landscape at sunset "
-            "with golden light'"
-        ),
+        description="Subject, style, lighting, composition.",
     )
-    n: int | None = Field(
-        default=None,
-        ge=1,
-        le=10,
-        description="Number of images to generate (1-10). Default is 1.",
-    )
-    model: ImageModel = Field(
-        default=DEFAULT_MODEL,
-        description=(
-            "The image model to use. Options: 'gpt-image-1' (default, versatile), "
-            "'gpt-image-1.5', 'gpt-image-2', 'dall-e-3', 'dall-e-2', 'nano-banana', "
-            "'nano-banana-2', 'nano-banana-pro'."
-        ),
-    )
-    background: Literal["transparent", "opaque", "auto"] | None = Field(
-        default=None,
-        description=(
-            "Background type for gpt-image models. 'transparent' removes the background, "
-            "'opaque' keeps it, 'auto' decides automatically."
-        ),
-    )
+    n: int | None = Field(default=None, ge=1, le=10, description="1-10, default 1.")
+    model: ImageModel = Field(default=DEFAULT_MODEL, description=MODEL_DESCRIPTION)
+    background: Literal["transparent", "opaque", "auto"] | None = None
     callback_url: str | None = Field(
         default=None,
         max_length=2048,
-        description=(
-            "Optional webhook URL. When provided, the API returns a task_id immediately and "
-            "POSTs the result to this URL when generation completes."
-        ),
+        description="Webhook URL; answers at once with a task id.",
     )
-    output_format: OutputFormat = Field(
-        default="png",
-        description="Output file format. Options: 'png' (default), 'jpeg', 'webp'.",
-    )
-    response_format: ResponseFormat = Field(
-        default="url",
-        description=(
-            "How to return the image. 'url' (default) returns a URL, 'b64_json' returns "
-            "base64-encoded image data."
-        ),
-    )
+    output_format: OutputFormat = "png"
+    response_format: ResponseFormat = "url"
     output_compression: int | None = Field(
-        default=None,
-        ge=0,
-        le=100,
-        description=("Compression level (0-100%) for jpeg/webp output formats. Default is 100."),
+        default=None, ge=0, le=100, description="0-100, jpeg/webp."
     )
+
+    @classmethod
+    def _fill_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
+        offered = cls.offered_models
+        if offered is None or "model" in cls.pinned_values:
+            return data
+        model = data.get("model")
+        if model is None:
+            return {**data, "model": cls.default_model}
+        if model not in offered:
+            raise ValueError(f"model must be one of {_join(offered)} (got {model!r})")
+        return data
+
+    @classmethod
+    def _narrow_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        schema = super()._narrow_schema(schema)
+        offered = cls.offered_models
+        properties = schema["properties"]
+        if offered is None or "model" not in properties:
+            return schema
+        properties["model"]["anyOf"][0]["enum"] = list(offered)
+        properties["model"]["description"] = model_description(offered, cls.default_model)
+        if "quality" in properties:
+            allowed = {q for name in offered for q in cls._allowed_qualities(MODEL_RULES[name])}
+            enum = properties["quality"]["anyOf"][0]
+            enum["enum"] = [quality for quality in enum["enum"] if quality in allowed]
+        return schema
 
     @field_validator("model", mode="wrap")
     @classmethod
@@ -239,7 +282,8 @@ class _ImageRequestBase(BaseModel):
         """The per-model rules, or ``None`` for a model this package does not know."""
         return MODEL_RULES.get(self.model)
 
-    def _allowed_qualities(self, rules: ModelRules) -> tuple[str, ...]:
+    @classmethod
+    def _allowed_qualities(cls, rules: ModelRules) -> tuple[str, ...]:
         return rules.qualities
 
     def _size_problem(self, size: str, rules: ModelRules) -> str | None:
@@ -282,17 +326,20 @@ class _ImageRequestBase(BaseModel):
             if not rules.is_gpt_image:
                 gpt_only = [
                     name
-                    for name in ("background", "moderation", "input_fidelity")
-                    if getattr(self, name, None) is not None
+                    for name, works in MODEL_SPECIFIC_FIELDS.items()
+                    if works is _gpt_image_only
+                    and name != "partial_images"
+                    and getattr(self, name, None) is not None
                 ]
                 if getattr(self, "partial_images", None):
                     gpt_only.append("partial_images")
                 if gpt_only:
                     one = len(gpt_only) == 1
+                    gpt = _models_where(lambda r: r.is_gpt_image, self.offered_models)
                     problems.append(
                         f"{_join(gpt_only)} only work{'s' if one else ''} with gpt-image models "
-                        f"({_models_where(lambda r: r.is_gpt_image)}); remove "
-                        f"{'it' if one else 'them'} or change the model"
+                        f"({gpt or 'none offered'}); remove {'it' if one else 'them'} or change "
+                        "the model"
                     )
         if self.background == "transparent" and self.output_format not in ("png", "webp"):
             problems.append(
@@ -330,49 +377,11 @@ class GenerateImageInput(_ImageRequestBase):
     model (dall-e models reject ``auto``) and it lets the API keep choosing the best size.
     """
 
-    size: str | None = Field(
-        default=None,
-        max_length=11,
-        description=(
-            "Image dimensions as 'WIDTHxHEIGHT' or 'auto' (default). gpt-image-2 accepts any "
-            "custom dimensions matching the format (multiples of 16, longer side ≤ 3840, total "
-            "pixels ≤ 8,294,400). Common presets — 1K: '1024x1024', '1536x1024', '1024x1536', "
-            "'1792x1024', '1024x1792'; 2K (1.5× rate): '2048x2048', '2048x1536', '1536x2048', "
-            "'2048x1152', '1152x2048'; 4K (1.5× rate): '2880x2880', '3264x2448', '2448x3264', "
-            "'3840x2160', '2160x3840'. dall-e-2: '256x256', '512x512', '1024x1024'. dall-e-3: "
-            "'1024x1024', '1792x1024', '1024x1792'."
-        ),
-    )
-    style: Literal["vivid", "natural"] | None = Field(
-        default=None,
-        description=(
-            "Image style for dall-e-3. 'vivid' generates hyper-real and dramatic images, "
-            "'natural' produces more natural, less hyper-real looking images."
-        ),
-    )
-    quality: Quality = Field(
-        default="auto",
-        description=(
-            "Image quality. Options: 'auto' (default), 'high', 'medium', 'low', 'hd' (dall-e-3 "
-            "high detail), 'standard' (dall-e-3 standard)."
-        ),
-    )
-    moderation: Literal["auto", "low"] | None = Field(
-        default=None,
-        description=(
-            "Content moderation level. 'auto' uses default moderation, 'low' applies less "
-            "strict filtering."
-        ),
-    )
-    partial_images: int | None = Field(
-        default=None,
-        ge=0,
-        le=3,
-        description=(
-            "Number of partial images to emit during streaming (0-3). 0 returns the final "
-            "image in one event."
-        ),
-    )
+    size: str | None = Field(default=None, max_length=11, description=SIZE_DESCRIPTION)
+    style: Literal["vivid", "natural"] | None = None
+    quality: Quality = "auto"
+    moderation: Literal["auto", "low"] | None = None
+    partial_images: int | None = Field(default=None, ge=0, le=3, description="0-3 previews.")
 
     @field_validator("partial_images", mode="before")
     @classmethod
@@ -393,29 +402,14 @@ class EditImageInput(_ImageRequestBase):
     """Arguments of ``openai_edit_image``: the generation fields plus the image(s) to edit."""
 
     image: str | list[str] = Field(
-        description=(
-            "The image to edit: one URL, or a list of 1-16 URLs where the first is the base "
-            "image and the others are references. data: URLs are accepted; local file paths "
-            "only when the tool allows local files."
-        ),
+        description="URL, or up to 16: the first is edited, the rest are references.",
     )
     size: str | None = Field(
-        default=None,
-        max_length=11,
-        description=(
-            "Output dimensions as 'WIDTHxHEIGHT' or 'auto' (default, keeps the input's aspect)."
-        ),
+        default=None, max_length=11, description="WIDTHxHEIGHT or auto (default)."
     )
-    quality: EditQuality = Field(
-        default="auto",
-        description="Image quality: 'auto' (default), 'high', 'medium', 'low' or 'standard'.",
-    )
+    quality: EditQuality = "auto"
     input_fidelity: Literal["high", "low"] | None = Field(
-        default=None,
-        description=(
-            "How closely to preserve the input's details (faces, logos): 'high' or 'low'. "
-            "gpt-image models only."
-        ),
+        default=None, description="high keeps faces, logos."
     )
 
     @field_validator("image")
@@ -428,25 +422,21 @@ class EditImageInput(_ImageRequestBase):
             raise ValueError("image entries must be non-empty URLs")
         return value
 
-    def _allowed_qualities(self, rules: ModelRules) -> tuple[str, ...]:
+    @classmethod
+    def _allowed_qualities(cls, rules: ModelRules) -> tuple[str, ...]:
         if rules.is_gpt_image:
             return rules.qualities + EDIT_EXTRA_QUALITIES
         return tuple(q for q in rules.qualities if q != "hd")
 
 
-class GetTaskInput(BaseModel):
+class GetTaskInput(LLMArgs):
     """Arguments of ``openai_get_task``: exactly one of ``task_id`` / ``trace_id``."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    task_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="The task id of an image job."
-    )
+    task_id: str | None = Field(default=None, min_length=1, max_length=200, description="Job id.")
     trace_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=200,
-        description="The trace id of an image job (when the task id is unknown).",
+        default=None, min_length=1, max_length=200, description="If the task id is unknown."
     )
 
     @model_validator(mode="after")
@@ -456,29 +446,18 @@ class GetTaskInput(BaseModel):
         return self
 
 
-class TaskQuery(BaseModel):
+class TaskQuery(LLMArgs):
     """Filters of ``retrieve_batch`` on ``/openai/tasks``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ids: list[str] | None = Field(default=None, max_length=100, description="Task ids to fetch.")
-    trace_ids: list[str] | None = Field(
-        default=None, max_length=100, description="Trace ids to fetch."
-    )
-    type: TaskType | None = Field(
-        default=None,
-        description="'images' (all), 'images_generations' or 'images_edits'.",
-    )
-    offset: int | None = Field(default=None, ge=0, description="Skip this many tasks.")
-    limit: int | None = Field(
-        default=None, ge=1, le=100, description="At most this many tasks (API default 12)."
-    )
-    created_at_min: float | None = Field(
-        default=None, description="Only tasks created at or after this unix time (seconds)."
-    )
-    created_at_max: float | None = Field(
-        default=None, description="Only tasks created at or before this unix time (seconds)."
-    )
+    ids: list[str] | None = Field(default=None, max_length=100, description="Task ids.")
+    trace_ids: list[str] | None = Field(default=None, max_length=100, description="Trace ids.")
+    type: TaskType | None = Field(default=None, description="images = all.")
+    offset: int | None = Field(default=None, ge=0, description="Skip this many.")
+    limit: int | None = Field(default=None, ge=1, le=100, description="1-100 (default 12).")
+    created_at_min: float | None = Field(default=None, description="Unix seconds.")
+    created_at_max: float | None = Field(default=None, description="Unix seconds.")
 
     def to_body(self) -> dict[str, Any]:
         return {"action": "retrieve_batch", **self.model_dump(exclude_none=True)}

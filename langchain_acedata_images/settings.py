@@ -10,7 +10,9 @@ also goes into :meth:`ClientSettings._client_options`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
@@ -81,6 +83,14 @@ class JobSettings(ResultSettings):
     max_wait: float | None = None
     """Seconds to wait for a job before answering with its task id (default: the client's
     ``max_wait``, 600)."""
+    pinned_args: dict[str, Any] = Field(default_factory=dict)
+    """Arguments the application fixes, e.g. ``{"response_format": "url", "partial_images":
+    0}``: sent with every call, left out of the LLM's schema, checked by the per-model rules
+    when the tool is built. The toolkit gives each tool the ones it has."""
+    models: tuple[str, ...] | None = None
+    """Offer only these models to the LLM. The ``model`` enum shrinks, the first one becomes
+    the default (unless ``gpt-image-1`` is offered), arguments none of them accepts leave the
+    schema, and errors name only these models."""
 
 
 class EditInputSettings(BaseModel):
@@ -94,6 +104,25 @@ class EditInputSettings(BaseModel):
     max_local_image_bytes: int = Field(default=MAX_LOCAL_IMAGE_BYTES, gt=0)
     """Largest local image file that is sent (default 20 MiB)."""
 
+
+#: Recommended for agents: ``AceDataImagesToolkit(**AGENT_PROFILE)``. Hides what an agent
+#: never needs to choose (webhooks, streaming previews, base64, moderation, compression:
+#: pinned to ``None``, i.e. the API's defaults) and offers four models (no dall-e), which
+#: also drops ``style``. README "Tool definitions" shows its size.
+AGENT_PROFILE: Mapping[str, Any] = MappingProxyType(
+    {
+        "pinned_args": MappingProxyType(
+            {
+                "callback_url": None,
+                "partial_images": None,
+                "response_format": None,
+                "moderation": None,
+                "output_compression": None,
+            }
+        ),
+        "models": ("gpt-image-1", "gpt-image-2", "nano-banana", "nano-banana-pro"),
+    }
+)
 
 _MIXINS: tuple[type[BaseModel], ...] = (JobSettings, EditInputSettings)
 #: Build the client; a tool built by the toolkit gets the client itself instead.
@@ -109,6 +138,7 @@ def settings_for(source: BaseModel, target: type[BaseModel]) -> dict[str, Any]:
 
 
 __all__ = [
+    "AGENT_PROFILE",
     "ClientSettings",
     "EditInputSettings",
     "JobSettings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
+from pydantic import BaseModel, model_validator
 
 from .settings import EditInputSettings, JobSettings, settings_for
 from .tools import (
@@ -13,6 +14,13 @@ from .tools import (
     OpenAIGetTaskTool,
     OpenAIListTasksTool,
 )
+
+
+def _args_fields(cls: type[BaseTool]) -> set[str]:
+    schema = cls.model_fields["args_schema"].default
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return set(schema.model_fields)
+    return set()
 
 
 class AceDataImagesToolkit(JobSettings, EditInputSettings, BaseToolkit):
@@ -57,7 +65,23 @@ class AceDataImagesToolkit(JobSettings, EditInputSettings, BaseToolkit):
             classes.append(OpenAIEditImageTool)
         if self.include_tasks:
             classes += [OpenAIGetTaskTool, OpenAIListTasksTool]
-        return [cls(**settings_for(self, cls)) for cls in classes]
+        return [cls(**self._settings_for(cls)) for cls in classes]
+
+    def _settings_for(self, cls: type[BaseTool]) -> dict[str, Any]:
+        settings = settings_for(self, cls)
+        if "pinned_args" in settings:  # each tool gets the pins its arguments have
+            fields = _args_fields(cls)
+            settings["pinned_args"] = {k: v for k, v in self.pinned_args.items() if k in fields}
+        return settings
+
+    @model_validator(mode="after")
+    def _known_pins(self) -> AceDataImagesToolkit:
+        known = _args_fields(OpenAIGenerateImageTool) | _args_fields(OpenAIEditImageTool)
+        unknown = sorted(set(self.pinned_args) - known)
+        if unknown:
+            pinnable = ", ".join(sorted(known))
+            raise ValueError(f"pinned_args: no tool has {', '.join(unknown)}; pinnable: {pinnable}")
+        return self
 
     def close(self) -> None:
         """Close the shared client's sync connections (if the toolkit built the client)."""

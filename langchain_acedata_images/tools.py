@@ -20,9 +20,12 @@ from langchain_core.callbacks import (
     CallbackManagerForToolRun,
 )
 from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, Field, model_validator
 
 from ._image_inputs import aresolve_image_inputs, resolve_image_inputs
+from ._llm_schema import LLMArgs, llm_form
+from ._narrowing import narrowed_args
 from ._text import (
     ToolContent,
     format_validation_error,
@@ -43,60 +46,31 @@ from .models import (
     ImageTask,
     TaskList,
     TaskQuery,
+    _ImageRequestBase,
 )
 from .progress import ProgressDispatcher
 from .settings import EditInputSettings, JobSettings, ResultSettings, ToolSettings
 
 GENERATE_DESCRIPTION = (
-    "Create AI-generated images from text descriptions. Generate artwork, illustrations, or "
-    "visual concepts with customizable model, size, quality, and style.\n"
-    "Generate images using OpenAI image models via AceDataCloud. Creates AI-generated images "
-    "from text descriptions using models like gpt-image-1, dall-e-3, and nano-banana variants.\n"
-    "Use this when:\n"
-    "- You want to create an image from a text description\n"
-    "- You need AI-generated artwork or illustrations\n"
-    "- You want to generate product mockups or visual concepts\n"
-    "Returns: a short summary with the image URLs (or saved file paths), the revised prompt "
-    "and the task id; base64 data is kept out of the conversation."
+    "Create images from a text prompt. Returns image URLs (or saved paths), revised prompt, "
+    "task id."
 )
 
 EDIT_DESCRIPTION = (
-    "Edit existing images from a text instruction. Change details, restyle, extend or clean up "
-    "a picture, or combine several reference images into a new one.\n"
-    "Edit images using OpenAI image models via AceDataCloud. Applies the prompt to the given "
-    "image(s) with models like gpt-image-1, gpt-image-2 and nano-banana variants; the first "
-    "image is the one to edit, any others are references.\n"
-    "Use this when:\n"
-    "- You want to change an image you already have (for example one returned by "
-    "openai_generate_image)\n"
-    "- You need to replace a background, add or remove objects, or change the style\n"
-    "- You want to merge up to 16 reference images into one picture\n"
-    "Pass images as http(s) URLs or data: URLs.\n"
-    "Returns: a short summary with the edited image URLs (or saved file paths), the revised "
-    "prompt and the task id; base64 data is kept out of the conversation."
+    "Edit images by instruction: restyle, add/remove objects, new background, merge "
+    "references. Images are http(s) or data: URLs. Returns image URLs (or saved paths), "
+    "revised prompt, task id."
 )
 _LOCAL_FILES_NOTE = "Local image file paths are accepted too."
 
 GET_TASK_DESCRIPTION = (
-    "Check an image generation or edit job started earlier and get its images.\n"
-    "Use this when:\n"
-    "- openai_generate_image or openai_edit_image reported that a job is still running or "
-    "returned only a task id\n"
-    "- You need the images of an earlier job again\n"
-    "Pass exactly one of task_id or trace_id. A running job is waited for a bounded time.\n"
-    "Returns: the image URLs (or saved file paths) and revised prompt when the job finished, a "
-    "note to call again later when it is still running, or the reason it failed."
+    "Get an earlier image job (e.g. still running) by task_id or trace_id. Returns its "
+    "images, a note to call again later, or why it failed."
 )
 
 LIST_TASKS_DESCRIPTION = (
-    "List image generation and edit jobs of the AceDataCloud account.\n"
-    "Use this when:\n"
-    "- You lost a task id and need to find a job again\n"
-    "- You want to see which jobs are still running or find images made earlier\n"
-    "Filter by ids, trace_ids, type ('images_generations' or 'images_edits'), creation time "
-    "window (unix seconds) and paging (offset, limit; 12 tasks by default).\n"
-    "Returns: one line per task with its id, type, status, creation time (UTC), prompt and "
-    "first image URL."
+    "List the account's image jobs, e.g. to find a lost task id. Returns one line per job: id, "
+    "type, status, created, prompt, first image URL."
 )
 
 #: ``(content, artifact)`` as returned to LangChain with ``response_format="content_and_artifact"``.
@@ -113,6 +87,29 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     handle_tool_error: Any = True
     handle_validation_error: Any = format_validation_error
+
+    def _parse_input(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> str | dict[str, Any]:
+        # LangChain hands _run the validated value of every key the LLM sent, so a null
+        # (strict mode's "default") would come back as the default, explicitly set; drop it
+        # to keep "null" and "left out" the same request.
+        parsed = super()._parse_input(tool_input, tool_call_id)
+        if not isinstance(parsed, dict) or not isinstance(tool_input, dict):
+            return parsed
+        nulls = {key for key, value in tool_input.items() if value is None}
+        return {key: value for key, value in parsed.items() if key not in nulls}
+
+    @property
+    def tool_call_schema(self) -> ArgsSchema:
+        """The args model in its compact LLM form (:func:`._llm_schema.llm_form`).
+
+        LangChain's default copies the fields into a plain model, losing that form.
+        """
+        schema = self.args_schema
+        if isinstance(schema, type) and issubclass(schema, LLMArgs):
+            return llm_form(schema)
+        return super().tool_call_schema
 
     @property
     def _client(self) -> AceDataImagesClient:
@@ -197,6 +194,15 @@ class _ImageResultTool(ResultSettings, _AceDataImagesTool):
 class _ImageJobTool(JobSettings, _ImageResultTool):
     """Generation and edit: submit a job, wait for it (or not), summarise the result."""
 
+    @model_validator(mode="after")
+    def _narrow_args(self) -> _ImageJobTool:
+        schema = self.args_schema
+        if (self.pinned_args or self.models is not None) and (
+            isinstance(schema, type) and issubclass(schema, _ImageRequestBase)
+        ):
+            self.args_schema = narrowed_args(schema, self.pinned_args, self.models)
+        return self
+
     def _job_options(self) -> dict[str, Any]:
         return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
 
@@ -263,7 +269,7 @@ class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
     def _describe_local_files(self) -> OpenAIEditImageTool:
         if self.allow_local_files and self.description == EDIT_DESCRIPTION:
             self.description = EDIT_DESCRIPTION.replace(
-                "data: URLs.\n", f"data: URLs. {_LOCAL_FILES_NOTE}\n"
+                "data: URLs.", f"data: URLs. {_LOCAL_FILES_NOTE}"
             )
         return self
 

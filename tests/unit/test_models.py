@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_acedata_images import EditImageInput, GenerateImageInput, TaskQuery
+from langchain_acedata_images._llm_schema import llm_form
 from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS, MODEL_RULES, TaskRecord
 
 VALID: list[dict[str, Any]] = [
@@ -118,23 +119,23 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_every_known_model_has_rules() -> None:
-    schema_models = GenerateImageInput.model_json_schema()["properties"]["model"]["enum"]
-    assert sorted(schema_models) == sorted(MODEL_RULES)
+    schema_models = llm_form(GenerateImageInput).model_json_schema()["properties"]["model"]["enum"]
+    assert sorted(schema_models[:-1]) == sorted(MODEL_RULES)
+    assert schema_models[-1] is None  # null means the default model
 
 
-def test_tool_schema_keeps_seed_descriptions_and_defaults() -> None:
+def test_tool_schema_keeps_every_parameter_with_an_enum_or_a_description() -> None:
     properties = GenerateImageInput.model_json_schema()["properties"]
     assert set(properties) == {
         "prompt", "n", "size", "model", "style", "quality", "background", "moderation",
         "callback_url", "output_format", "partial_images", "response_format",
         "output_compression",
     }  # fmt: skip
-    assert properties["model"]["default"] == "gpt-image-1"
-    assert properties["response_format"]["default"] == "url"
-    assert properties["output_format"]["default"] == "png"
-    assert properties["quality"]["default"] == "auto"
-    assert properties["prompt"]["description"].startswith("A text description of the desired")
-    assert "multiples of 16" in properties["size"]["description"]
+    for name, schema in properties.items():
+        options = schema.get("anyOf", [schema])
+        assert schema.get("description") or any("enum" in option for option in options), name
+    assert "gpt-image-1 (default)" in properties["model"]["description"]
+    assert "WIDTHxHEIGHT or auto (default)" in properties["size"]["description"]
 
 
 def test_body_contains_only_fields_that_were_set() -> None:

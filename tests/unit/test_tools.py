@@ -71,7 +71,7 @@ def test_tool_is_declarative(tool: OpenAIGenerateImageTool) -> None:
     assert tool.name == "openai_generate_image"
     assert tool.args_schema is GenerateImageInput
     assert tool.response_format == "content_and_artifact"
-    assert tool.description.startswith("Create AI-generated images from text descriptions.")
+    assert tool.description.startswith("Create images from a text prompt.")
     # developer-only settings never reach the LLM schema
     assert not {"client", "api_token", "max_wait", "wait"} & set(tool.args)
 

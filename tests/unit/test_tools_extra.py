@@ -174,9 +174,9 @@ class TestListTasksToolStandard(ToolsUnitTests):
 @pytest.mark.parametrize(
     ("tool_cls", "name", "schema", "start"),
     [
-        (OpenAIEditImageTool, "openai_edit_image", EditImageInput, "Edit existing images"),
-        (OpenAIGetTaskTool, "openai_get_task", GetTaskInput, "Check an image generation"),
-        (OpenAIListTasksTool, "openai_list_tasks", TaskQuery, "List image generation"),
+        (OpenAIEditImageTool, "openai_edit_image", EditImageInput, "Edit images by instruction"),
+        (OpenAIGetTaskTool, "openai_get_task", GetTaskInput, "Get an earlier image job"),
+        (OpenAIListTasksTool, "openai_list_tasks", TaskQuery, "List the account's image jobs"),
     ],
 )
 def test_tools_are_declarative(
@@ -187,7 +187,7 @@ def test_tools_are_declarative(
     assert tool.args_schema is schema
     assert tool.response_format == "content_and_artifact"
     assert tool.description.startswith(start)
-    assert "Returns:" in tool.description
+    assert "Returns" in tool.description
     developer_only = {"client", "api_token", "max_wait", "wait", "save_dir", "image_blocks"}
     assert not (developer_only | {"allow_local_files", "local_files_root"}) & set(tool.args)
 
