@@ -402,7 +402,7 @@ class EditImageInput(_ImageRequestBase):
     """Arguments of ``openai_edit_image``: the generation fields plus the image(s) to edit."""
 
     image: str | list[str] = Field(
-        description="URL, or up to 16: the first is edited, the rest are references.",
+        description="http(s)/data: URL, or up to 16: the first is edited, the rest references.",
     )
     size: str | None = Field(
         default=None, max_length=11, description="WIDTHxHEIGHT or auto (default)."

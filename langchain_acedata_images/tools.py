@@ -58,8 +58,7 @@ GENERATE_DESCRIPTION = (
 
 EDIT_DESCRIPTION = (
     "Edit images by instruction: restyle, add/remove objects, new background, merge "
-    "references. Images are http(s) or data: URLs. Returns image URLs (or saved paths), "
-    "revised prompt, task id."
+    "references. Returns image URLs (or saved paths), revised prompt, task id."
 )
 _LOCAL_FILES_NOTE = "Local image file paths are accepted too."
 
@@ -88,18 +87,6 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
     handle_tool_error: Any = True
     handle_validation_error: Any = format_validation_error
 
-    def _parse_input(
-        self, tool_input: str | dict[str, Any], tool_call_id: str | None
-    ) -> str | dict[str, Any]:
-        # LangChain hands _run the validated value of every key the LLM sent, so a null
-        # (strict mode's "default") would come back as the default, explicitly set; drop it
-        # to keep "null" and "left out" the same request.
-        parsed = super()._parse_input(tool_input, tool_call_id)
-        if not isinstance(parsed, dict) or not isinstance(tool_input, dict):
-            return parsed
-        nulls = {key for key, value in tool_input.items() if value is None}
-        return {key: value for key, value in parsed.items() if key not in nulls}
-
     @property
     def tool_call_schema(self) -> ArgsSchema:
         """The args model in its compact LLM form (:func:`._llm_schema.llm_form`).
@@ -123,6 +110,10 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
         schema = self.args_schema
         assert isinstance(schema, type)
         assert issubclass(schema, BaseModel)
+        if issubclass(schema, LLMArgs) and schema.hidden_fields:
+            # LangChain passes every field, defaults included; the LLM's own hidden values
+            # were refused when it validated them.
+            args = {key: value for key, value in args.items() if key not in schema.hidden_fields}
         return schema.model_validate(args)
 
     async def _aprepare(self, args: dict[str, Any]) -> Any:
@@ -268,9 +259,7 @@ class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
     @model_validator(mode="after")
     def _describe_local_files(self) -> OpenAIEditImageTool:
         if self.allow_local_files and self.description == EDIT_DESCRIPTION:
-            self.description = EDIT_DESCRIPTION.replace(
-                "data: URLs.", f"data: URLs. {_LOCAL_FILES_NOTE}"
-            )
+            self.description = f"{EDIT_DESCRIPTION} {_LOCAL_FILES_NOTE}"
         return self
 
     def _input_options(self) -> dict[str, Any]:

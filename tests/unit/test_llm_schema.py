@@ -1,0 +1,240 @@
+"""Tool definitions: their size (pinned), every parameter kept, and every provider's conversion.
+
+A definition is paid on every LLM turn, measured as ``json.dumps(convert_to_openai_tool(tool))``.
+Each provider converter must keep all parameters, keep optional ones optional or nullable,
+and accept a call made of the converted schema's nulls, which must mean "the default".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+import respx
+from langchain_anthropic.chat_models import convert_to_anthropic_tool
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_google_genai._function_utils import convert_to_genai_function_declarations
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from langchain_acedata_images import (
+    AGENT_PROFILE,
+    AceDataImagesToolkit,
+    OpenAIEditImageTool,
+    OpenAIGenerateImageTool,
+)
+from langchain_acedata_images._llm_schema import LLMArgs, llm_form
+from tests.conftest import BASE_URL, TOKEN
+
+#: Bytes of ``json.dumps(convert_to_openai_tool(tool))``: the limits of issue 12.
+LIMITS = {
+    "openai_generate_image": 2000,
+    "openai_edit_image": 2000,
+    "openai_get_task": 600,
+    "openai_list_tasks": 1000,
+}
+TOOLKIT_LIMIT = 5000
+STRICT_TOOLKIT_LIMIT = 5600
+PROFILE_TOOLKIT_LIMIT = 4000
+#: Values the LLM must give; everything else is optional.
+REQUIRED = {"prompt": "a red fox in snow", "image": "https://cdn.test/fox.png"}
+#: openai_get_task takes exactly one of its two optional ids.
+ONE_OF = {"openai_get_task": {"task_id": "t-1"}}
+
+
+def definition_bytes(tool: BaseTool, *, strict: bool | None = None) -> int:
+    return len(json.dumps(convert_to_openai_tool(tool, strict=strict)))
+
+
+def _tools(**options: Any) -> list[BaseTool]:
+    return AceDataImagesToolkit(api_token=TOKEN, base_url=BASE_URL, **options).get_tools()
+
+
+@pytest.fixture(params=["default", "agent_profile"])
+def tools(request: pytest.FixtureRequest) -> list[BaseTool]:
+    return _tools(**AGENT_PROFILE) if request.param == "agent_profile" else _tools()
+
+
+def _args_model(tool: BaseTool) -> type[LLMArgs]:
+    schema = tool.args_schema
+    assert isinstance(schema, type)
+    assert issubclass(schema, LLMArgs)
+    return schema
+
+
+def _llm_fields(tool: BaseTool) -> set[str]:
+    model = _args_model(tool)
+    return set(model.model_fields) - model.hidden_fields
+
+
+def _required(tool: BaseTool) -> set[str]:
+    return {name for name, field in _args_model(tool).model_fields.items() if field.is_required()}
+
+
+# ---------------------------------------------------------------------------------- sizes
+
+
+def test_each_definition_stays_within_its_limit() -> None:
+    sizes = {tool.name: definition_bytes(tool) for tool in _tools()}
+    assert set(sizes) == set(LIMITS)
+    for name, size in sizes.items():
+        assert size <= LIMITS[name], f"{name}: {size} bytes > {LIMITS[name]}"
+    assert sum(sizes.values()) <= TOOLKIT_LIMIT, sizes
+
+
+def test_strict_and_profile_toolkits_stay_within_their_limits() -> None:
+    strict = sum(definition_bytes(tool, strict=True) for tool in _tools())
+    assert strict <= STRICT_TOOLKIT_LIMIT
+    profile = sum(definition_bytes(tool) for tool in _tools(**AGENT_PROFILE))
+    assert profile <= PROFILE_TOOLKIT_LIMIT
+    assert profile < sum(definition_bytes(tool) for tool in _tools())
+
+
+def test_generate_keeps_all_13_parameters_each_with_an_enum_or_a_description() -> None:
+    generate = _tools()[0]
+    properties = convert_to_openai_tool(generate)["function"]["parameters"]["properties"]
+    assert len(properties) == 13
+    for name, schema in [*properties.items()]:
+        assert "enum" in schema or schema.get("description"), name
+    for tool in _tools():
+        schema = convert_to_openai_tool(tool)["function"]["parameters"]
+        assert set(schema["properties"]) == set(_args_model(tool).model_fields), tool.name
+        for name, field in schema["properties"].items():
+            assert "enum" in field or field.get("description"), (tool.name, name)
+
+
+def test_definitions_carry_no_titles_defaults_or_limits() -> None:
+    text = json.dumps([convert_to_openai_tool(tool) for tool in _tools()])
+    for keyword in ('"title"', '"default"', '"maxLength"', '"minimum"', '"maximum"', '"$defs"'):
+        assert keyword not in text
+
+
+def test_the_full_pydantic_schema_is_still_available() -> None:
+    from pydantic.json_schema import GenerateJsonSchema
+
+    from langchain_acedata_images import GenerateImageInput
+
+    full = GenerateImageInput.model_json_schema(schema_generator=GenerateJsonSchema)
+    assert full["properties"]["n"]["anyOf"][0]["maximum"] == 10
+    assert full["properties"]["model"]["default"] == "gpt-image-1"
+
+
+# ------------------------------------------------------------------- provider conversions
+
+
+def _null_call(tool: BaseTool, properties: dict[str, Any]) -> dict[str, Any]:
+    """Every optional argument null (one id for openai_get_task), required ones given."""
+    required = _required(tool)
+    nulls = {name: REQUIRED[name] if name in required else None for name in properties}
+    return nulls | ONE_OF.get(tool.name, {})
+
+
+def test_openai_strict_makes_every_field_required_and_optional_ones_nullable(
+    tools: list[BaseTool],
+) -> None:
+    for tool in tools:
+        function = convert_to_openai_tool(tool, strict=True)["function"]
+        parameters = function["parameters"]
+        jsonschema.Draft202012Validator.check_schema(parameters)
+        assert function["strict"] is True
+        assert parameters["additionalProperties"] is False
+        assert set(parameters["required"]) == set(parameters["properties"]) == _llm_fields(tool)
+        nulls = _null_call(tool, parameters["properties"])
+        jsonschema.validate(nulls, parameters)  # the strict schema lets every optional be null
+        _args_model(tool).model_validate(nulls)
+
+
+def test_chat_openai_bind_tools_strict_sends_the_same_definitions(tools: list[BaseTool]) -> None:
+    model = ChatOpenAI(model="gpt-4.1", api_key="sk-test")  # type: ignore[arg-type]
+    bound: Any = model.bind_tools(tools, strict=True)
+    sent = bound.kwargs["tools"]
+    assert sent == [convert_to_openai_tool(tool, strict=True) for tool in tools]
+
+
+def test_openai_non_strict_keeps_optional_fields_optional(tools: list[BaseTool]) -> None:
+    for tool in tools:
+        parameters = convert_to_openai_tool(tool)["function"]["parameters"]
+        jsonschema.Draft202012Validator.check_schema(parameters)
+        assert set(parameters.get("required", [])) == _required(tool)
+        jsonschema.validate({k: v for k, v in REQUIRED.items() if k in _required(tool)}, parameters)
+
+
+def test_anthropic_conversion_keeps_every_parameter(tools: list[BaseTool]) -> None:
+    for tool in tools:
+        converted = convert_to_anthropic_tool(tool)
+        schema = converted["input_schema"]
+        jsonschema.Draft202012Validator.check_schema(schema)
+        assert converted["name"] == tool.name
+        assert converted["description"] == tool.description
+        assert set(schema["properties"]) == _llm_fields(tool)
+        assert set(schema.get("required", [])) == _required(tool)
+        nulls = _null_call(tool, schema["properties"])
+        jsonschema.validate(nulls, schema)
+        _args_model(tool).model_validate(nulls)
+
+
+def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool]) -> None:
+    declarations = convert_to_genai_function_declarations(tools)[0].function_declarations
+    assert declarations is not None
+    assert [declaration.name for declaration in declarations] == [tool.name for tool in tools]
+    for tool, declaration in zip(tools, declarations, strict=True):
+        parameters = declaration.parameters
+        assert parameters is not None
+        assert parameters.properties is not None
+        assert declaration.description == tool.description
+        assert set(parameters.properties) == _llm_fields(tool)
+        assert set(parameters.required or []) == _required(tool)
+        for name, schema in parameters.properties.items():
+            assert schema.type is not None or schema.any_of, (tool.name, name)
+            if name not in _required(tool):
+                assert schema.nullable, (tool.name, name)
+        nulls = _null_call(tool, parameters.properties)
+        _args_model(tool).model_validate(nulls)
+
+
+# ---------------------------------------------------------------- null means the default
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        router.post("/openai/images/generations").respond(200, json={"data": [{"url": "u"}]})
+        router.post("/openai/images/edits").respond(200, json={"data": [{"url": "u"}]})
+        yield router
+
+
+def _sent_body(api: respx.MockRouter, tool: BaseTool, args: dict[str, Any]) -> dict[str, Any]:
+    message = tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+    assert message.status == "success", message.content
+    body = json.loads(api.calls.last.request.content)
+    body.pop("trace_id", None)
+    return dict(body)
+
+
+@pytest.mark.parametrize("tool_cls", [OpenAIGenerateImageTool, OpenAIEditImageTool])
+def test_a_call_of_nulls_sends_what_a_call_without_them_sends(
+    api: respx.MockRouter, tool_cls: type[BaseTool]
+) -> None:
+    tool = tool_cls(api_token=TOKEN, base_url=BASE_URL)  # type: ignore[call-arg]
+    properties = convert_to_openai_tool(tool, strict=True)["function"]["parameters"]["properties"]
+    nulls = _null_call(tool, properties)
+    required = {name: REQUIRED[name] for name in _required(tool)}
+    assert _sent_body(api, tool, nulls) == _sent_body(api, tool, required)
+
+
+def test_tool_call_schema_is_the_args_model_in_its_compact_form() -> None:
+    generate = _tools()[0]
+    schema: Any = generate.tool_call_schema
+    assert isinstance(schema, type)
+    assert issubclass(schema, BaseModel)
+    assert schema is llm_form(_args_model(generate))
+    assert issubclass(schema, _args_model(generate))  # same validation
+    model = schema.model_json_schema()["properties"]["model"]
+    assert model["type"] == ["string", "null"]
+    assert model["enum"][-1] is None
+    portable = _args_model(generate).model_json_schema()["properties"]["model"]
+    assert portable["anyOf"][-1] == {"type": "null"}
