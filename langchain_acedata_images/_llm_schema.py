@@ -126,8 +126,10 @@ class LLMArgs(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    #: Fields left out of the LLM's schema (set on narrowed subclasses).
+    #: Fields left out of the LLM's schema and refused from it (set on narrowed subclasses).
     hidden_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Fields for programs only: left out of the LLM's schema, still accepted when given.
+    developer_only_fields: ClassVar[frozenset[str]] = frozenset()
     #: Values the application fixed: added to every call (hidden from the schema).
     pinned_values: ClassVar[Mapping[str, Any]] = MappingProxyType({})
     #: How optional fields say "nullable"; ``"type_list"`` on :func:`llm_form` classes.
@@ -190,12 +192,12 @@ class LLMArgs(BaseModel):
 
     @classmethod
     def _narrow_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
-        """Drop :attr:`hidden_fields`; subclasses may also shrink enums."""
-        if not cls.hidden_fields:
-            return schema
+        """Drop hidden and developer-only fields; subclasses may also shrink enums."""
         properties = schema["properties"]
-        for name in cls.hidden_fields:
+        for name in cls.hidden_fields | cls.developer_only_fields:
             properties.pop(name, None)
+        if "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name in properties]
         return schema
 
 

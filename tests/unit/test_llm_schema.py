@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_google_genai._function_utils import convert_to_genai_function_declarations
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from langchain_acedata_images import (
     AGENT_PROFILE,
@@ -68,7 +68,7 @@ def _args_model(tool: BaseTool) -> type[LLMArgs]:
 
 def _llm_fields(tool: BaseTool) -> set[str]:
     model = _args_model(tool)
-    return set(model.model_fields) - model.hidden_fields
+    return set(model.model_fields) - model.hidden_fields - model.developer_only_fields
 
 
 def _required(tool: BaseTool) -> set[str]:
@@ -98,11 +98,12 @@ def test_generate_keeps_all_13_parameters_each_with_an_enum_or_a_description() -
     generate = _tools()[0]
     properties = convert_to_openai_tool(generate)["function"]["parameters"]["properties"]
     assert len(properties) == 13
+    assert not _args_model(generate).developer_only_fields
     for name, schema in [*properties.items()]:
         assert "enum" in schema or schema.get("description"), name
     for tool in _tools():
         schema = convert_to_openai_tool(tool)["function"]["parameters"]
-        assert set(schema["properties"]) == set(_args_model(tool).model_fields), tool.name
+        assert set(schema["properties"]) == _llm_fields(tool), tool.name
         for name, field in schema["properties"].items():
             assert "enum" in field or field.get("description"), (tool.name, name)
 
@@ -238,3 +239,13 @@ def test_tool_call_schema_is_the_args_model_in_its_compact_form() -> None:
     assert model["enum"][-1] is None
     portable = _args_model(generate).model_json_schema()["properties"]["model"]
     assert portable["anyOf"][-1] == {"type": "null"}
+
+
+def test_developer_only_fields_leave_the_schema_but_still_validate() -> None:
+    class Query(LLMArgs):
+        developer_only_fields = frozenset({"owner"})
+        name: str | None = Field(default=None, description="Name.")
+        owner: str | None = None
+
+    assert set(Query.model_json_schema()["properties"]) == {"name"}
+    assert Query.model_validate({"owner": "me"}).owner == "me"
