@@ -16,7 +16,16 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import _common, concurrency, import_time, llm_size, memory, overhead, polling
+from . import (
+    _common,
+    concurrency,
+    definition_size,
+    import_time,
+    llm_size,
+    memory,
+    overhead,
+    polling,
+)
 from ._common import BenchResult
 
 BENCHMARKS: dict[str, Callable[[bool], BenchResult]] = {
@@ -26,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[bool], BenchResult]] = {
     "llm_size": llm_size.run,
     "memory": memory.run,
     "import_time": import_time.run,
+    "definition_size": definition_size.run,
 }
 LATEST = Path(__file__).with_name("latest.json")
 

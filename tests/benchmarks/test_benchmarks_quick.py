@@ -87,6 +87,14 @@ def _check_import_time(figures: dict[str, Any]) -> None:
     assert figures["ratio_to_module"] > 1  # the package imports langchain_core.tools
 
 
+def _check_definition_size(figures: dict[str, Any]) -> None:
+    totals = figures["totals"]
+    assert totals["AGENT_PROFILE"] < totals["default"] < totals["before (issue 12)"]
+    assert totals["default"] < totals["default, strict=True"]
+    for name, sizes in figures["default"].items():
+        assert figures["profile"][name]["default"] <= sizes["default"] < sizes["strict"]
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "overhead": _check_overhead,
     "concurrency": _check_concurrency,
@@ -94,6 +102,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "llm_size": _check_llm_size,
     "memory": _check_memory,
     "import_time": _check_import_time,
+    "definition_size": _check_definition_size,
 }
 
 
