@@ -38,7 +38,7 @@ LIMITS = {
     "openai_list_tasks": 1000,
 }
 TOOLKIT_LIMIT = 5000
-STRICT_TOOLKIT_LIMIT = 5600
+STRICT_TOOLKIT_LIMIT = 5800
 PROFILE_TOOLKIT_LIMIT = 4000
 #: Values the LLM must give; everything else is optional.
 REQUIRED = {"prompt": "a red fox in snow", "image": "https://cdn.test/fox.png"}
