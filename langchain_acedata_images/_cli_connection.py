@@ -23,14 +23,12 @@ from ._env import ENV, env_base_url, env_value
 from ._offline import emulator_module
 from .client import AceDataImagesClient
 
-EMULATOR_NOTICE = (
-    f"No {ENV.token} set: results come from the embedded emulator "
-    "(offline placeholder images, nothing is billed)."
+_EMBEDDED = (
+    "results come from the embedded emulator (offline placeholder images, nothing is billed; "
+    "the saved files stay, the image URLs end with this command)."
 )
-FORCED_NOTICE = (
-    "--emulator: results come from the embedded emulator "
-    "(offline placeholder images, nothing is billed)."
-)
+EMULATOR_NOTICE = f"No {ENV.token} set: {_EMBEDDED}"
+FORCED_NOTICE = f"--emulator: {_EMBEDDED}"
 EMPTY_NOTICE = (
     "The embedded emulator starts empty on every run, so tasks from earlier commands are not "
     "there. To keep them, serve one with `acedata-images emulator --port 8000` and pass "
