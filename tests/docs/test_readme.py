@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,28 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[0] in ci.splitlines()
     assert "python3 -m venv --clear .venv" in ci.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_the_cli_edit_example_edits_what_the_generate_example_saved(tmp_path: Path) -> None:
+    block = next(code for lang, code in BLOCKS if lang == "bash" and "acedata-images edit" in code)
+    lines = [line.split("  #")[0] for line in block.splitlines()]
+    generate = next(line for line in lines if line.startswith("acedata-images generate"))
+    edit = next(line for line in lines if line.startswith("acedata-images edit"))
+    env = {k: v for k, v in os.environ.items() if k not in (ENV.token, ENV.base_url, ENV.save_dir)}
+    env["ACEDATA_EMULATOR_LATENCY"] = "0.05"
+    for line in (generate, edit):
+        args = shlex.split(line)[1:]
+        done = subprocess.run(
+            [sys.executable, "-m", "langchain_acedata_images", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BLOCK_TIMEOUT,
+        )
+        assert done.returncode == 0, done.stderr
+    image = shlex.split(edit)[shlex.split(edit).index("--image") + 1]
+    assert (tmp_path / image).is_file()
+    assert len(list((tmp_path / Path(image).parent).iterdir())) == 2
