@@ -16,7 +16,6 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
@@ -107,10 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
             _add_output_options(sub, named=command != "task")
 
     emulator = commands.add_parser("emulator", help="serve the local emulator of the API")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    emulator.add_argument("--latency", type=float, help="seconds each task takes")
+    _add_emulator_options(emulator)
     return parser
+
+
+def _add_emulator_options(parser: argparse.ArgumentParser) -> None:
+    """The emulator's own options (dialect flags included), declared in ``emulator/cli.py``."""
+    try:
+        from .emulator.cli import add_arguments
+    except ModuleNotFoundError:  # no emulator extra: ``_serve`` prints the install hint
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+        parser.add_argument("--latency", type=float, help="seconds each task takes")
+        return
+    add_arguments(parser)
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -239,10 +248,9 @@ def _list_tasks(args: argparse.Namespace, query: TaskQuery) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     emulator = emulator_module()
-    config = emulator.EmulatorConfig.from_env()
-    if args.latency is not None:
-        config = replace(config, latency=args.latency)
-    emulator.serve(config, host=args.host, port=args.port)
+    from .emulator.cli import config_from_args
+
+    emulator.serve(config_from_args(args), host=args.host, port=args.port)
     return 0
 
 

@@ -12,8 +12,13 @@
 - ``ACEDATA_EMULATOR_PUBLIC_BASE_URL``: base of the image URLs handed out (default: the URL the
   request came in on).
 - ``ACEDATA_EMULATOR_MAX_IMAGE_BYTES``: largest input image accepted by edits, in bytes.
+- ``ACEDATA_EMULATOR_MISMATCHED_TOKENS``: comma-separated tokens answered with 400
+  ``token_mismatched``.
 - ``ACEDATA_EMULATOR_FAULTS``: a JSON object of ``FaultConfig`` fields, the same object
   ``POST /_emulator/faults`` takes, e.g. ``{"error_rates": {"503": 0.2}, "retry_after": 1}``.
+- ``ACEDATA_EMULATOR_DIALECT``: the documented variant to play: ``union`` (default), ``a`` or
+  ``b`` (see :mod:`.dialect`); each dialect field also has its own variable,
+  ``ACEDATA_EMULATOR_<FIELD>`` (e.g. ``ACEDATA_EMULATOR_TRACE_ID=ignored``), which wins.
 """
 
 from __future__ import annotations
@@ -25,19 +30,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .dialect import FIELD_NAMES as DIALECT_FIELDS
+from .dialect import Dialect
+
 SUBMISSION_PATHS = frozenset({"/openai/images/generations", "/openai/images/edits"})
 """Paths whose successful POST creates (and bills) a task."""
 
+V1_PATHS = frozenset({"/v1/images/generations", "/v1/images/edits"})
+"""Aliases of the submission paths (``v1_aliases``); faults apply to them too."""
+
 TASKS_PATH = "/openai/tasks"
 
-DEFAULT_FAULT_PATHS = SUBMISSION_PATHS | {TASKS_PATH}
+DEFAULT_FAULT_PATHS = SUBMISSION_PATHS | V1_PATHS | {TASKS_PATH}
 
 _ENV_PREFIX = "ACEDATA_EMULATOR_"
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 _BEFORE_ACCEPT_RATES = ("html_error_rate", "empty_body_rate", "string_error_rate")
-_AFTER_ACCEPT_RATES = ("drop_after_accept_rate", "hang_after_accept_rate", "malformed_json_rate")
+_AFTER_ACCEPT_RATES = (
+    "drop_after_accept_rate",
+    "hang_after_accept_rate",
+    "malformed_json_rate",
+    "timeout_after_accept_rate",
+)
 _OUTCOME_RATES = ("task_failure_rate", "never_finish_rate")
 
 
@@ -72,6 +88,9 @@ class FaultConfig:
     hang_seconds: float = 30.0
     malformed_json_rate: float = 0.0
     """200 whose JSON body is cut short (after the task is created)."""
+    timeout_after_accept_rate: float = 0.0
+    """504 ``{"error": {"code": "timeout"}}`` after the task was created (and billed); the task
+    still runs and finishes, so a look-up by trace id or ``retrieve_batch`` finds it."""
     task_failure_rate: float = 0.0
     """The task finishes with ``{"success": false, "error": {"code": "generation_failed"}}``."""
     never_finish_rate: float = 0.0
@@ -200,7 +219,18 @@ class EmulatorConfig:
     """Seconds a callback POST may take."""
     force_sync: bool = False
     """Answer ``async: true`` submissions synchronously with ``data`` (as some deployments do)."""
+    mismatched_tokens: frozenset[str] = frozenset()
+    """Tokens answered with 400 ``token_mismatched`` (a token of another API)."""
+    dialect: Dialect = field(default_factory=Dialect)
+    """Which documented variant to play; the default accepts the union of them."""
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    @classmethod
+    def preset(cls, name: str, **settings: Any) -> EmulatorConfig:
+        """A config playing dialect preset ``name`` (``union``, ``a``, ``b``), with ``settings``
+        of the config itself (``latency=...``) or of the dialect (``trace_id="honoured"``)."""
+        dialect_changes = {k: settings.pop(k) for k in list(settings) if k in DIALECT_FIELDS}
+        return cls(dialect=Dialect.preset(name, **dialect_changes), **settings)
 
     def __post_init__(self) -> None:
         for name in ("latency", "queue_delay", "callback_timeout"):
@@ -225,6 +255,7 @@ class EmulatorConfig:
             "force_sync": _flag,
             "public_base_url": str,
             "max_image_bytes": int,
+            "mismatched_tokens": _token_set,
             "faults": lambda text: FaultConfig().patched(_json_object(text)),
         }
         for name, read in readers.items():
@@ -234,7 +265,21 @@ class EmulatorConfig:
                     settings[name] = read(env[variable])
                 except ValueError as exc:
                     raise ValueError(f"{variable}: {exc}") from exc
+        settings["dialect"] = _dialect_from_env(env)
         return cls(**settings)
+
+
+def _dialect_from_env(env: Mapping[str, str]) -> Dialect:
+    """``ACEDATA_EMULATOR_DIALECT`` picks a preset; ``ACEDATA_EMULATOR_<FIELD>`` override it."""
+    changes: dict[str, Any] = {}
+    for name in ("dialect", *DIALECT_FIELDS):
+        variable = _ENV_PREFIX + name.upper()
+        if variable in env:
+            changes["preset" if name == "dialect" else name] = env[variable]
+    try:
+        return Dialect().patched(changes)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{_ENV_PREFIX}*: {exc}") from exc
 
 
 def _token_set(text: str) -> frozenset[str]:

@@ -1,18 +1,22 @@
-"""Server-side validation of image requests, as documented in API.md.
+"""Server-side validation of image requests: the published OpenAPI documents plus API.md.
 
 This is the emulator's own table of rules, written independently of the package's client models
-so that each implementation checks the other. Unknown body fields are ignored and ``null`` counts
-as absent, as a lenient real API would do. A violation raises ``RuleViolation`` whose message is
-the text of the 400 answer.
+so that each implementation checks the other (``tests/contract/test_differential.py`` compares
+both with the contract). Unknown body fields are ignored and ``null`` counts as absent, as a
+lenient real API would do. Each field has its own check; a violation raises ``RuleViolation``
+whose message is the text of the 400 answer. What differs between documented variants is read
+from the :class:`.Dialect`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
+
+from .dialect import Dialect
 
 GENERATIONS = "images_generations"
 """Task type of a generation job."""
@@ -24,6 +28,8 @@ MAX_N = 10
 MAX_EDIT_IMAGES = 16
 MAX_PARTIAL_IMAGES = 3
 MAX_TRACE_ID_LENGTH = 256
+MAX_PROMPT = 32_000
+"""The longest prompt of any model (and of every model under ``prompt_limits=uniform``)."""
 
 RENDER_MAX_SIDE = 8192
 RENDER_MAX_PIXELS = 4096 * 4096
@@ -53,19 +59,43 @@ class RuleViolation(ValueError):
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file of a multipart edit (``image``/``image[]``/``mask``)."""
+
+    filename: str
+    content_type: str
+    data: bytes = b""
+
+    def describe(self) -> dict[str, Any]:
+        """What a task record stores instead of the bytes."""
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "bytes": len(self.data),
+        }
+
+
+@dataclass(frozen=True)
 class ModelRules:
     """What one model accepts."""
 
+    family: str
+    """``gpt-image``, ``dall-e`` or ``nano-banana``: n reduction and response format follow it."""
     presets: tuple[str, ...] | None
     """Allowed ``WxH`` sizes, or ``None`` when ``check_size`` decides."""
     auto_size: bool
     max_n: int
     qualities: frozenset[str]
-    gpt_image: bool
-    """gpt-image models alone take ``background``, ``moderation`` and ``partial_images``."""
+    max_prompt: int = MAX_PROMPT
     styles: tuple[str, ...] = ()
     check_size: Callable[[int, int], str | None] | None = None
     """Returns why a free-form size is refused, or ``None`` to accept it."""
+
+    @property
+    def gpt_image(self) -> bool:
+        """gpt-image models alone take ``background``, ``moderation``, ``input_fidelity`` and
+        ``partial_images``."""
+        return self.family == "gpt-image"
 
 
 def _gpt_image_2_size(width: int, height: int) -> str | None:
@@ -89,30 +119,59 @@ def _renderable_size(width: int, height: int) -> str | None:
 
 _BASIC_QUALITIES = frozenset({"auto", "high", "medium", "low"})
 _GPT_IMAGE_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
+_GPT_IMAGE_1 = ModelRules("gpt-image", _GPT_IMAGE_PRESETS, True, MAX_N, _BASIC_QUALITIES)
+_GPT_IMAGE_2 = ModelRules(
+    "gpt-image", None, True, MAX_N, _BASIC_QUALITIES, check_size=_gpt_image_2_size
+)
+_NANO_BANANA = ModelRules(
+    "nano-banana", None, True, MAX_N, _BASIC_QUALITIES, check_size=_renderable_size
+)
 
+# Qualities per the field descriptions: dall-e-3 'hd'/'standard', dall-e-2 'standard' only,
+# plus 'auto', the field's documented default, which every model must take when sent.
 MODELS: Mapping[str, ModelRules] = {
-    "gpt-image-1": ModelRules(_GPT_IMAGE_PRESETS, True, MAX_N, _BASIC_QUALITIES, True),
-    "gpt-image-1.5": ModelRules(_GPT_IMAGE_PRESETS, True, MAX_N, _BASIC_QUALITIES, True),
-    "gpt-image-2": ModelRules(
-        None, True, MAX_N, _BASIC_QUALITIES, True, check_size=_gpt_image_2_size
-    ),
+    "gpt-image-1": _GPT_IMAGE_1,
+    "gpt-image-1.5": _GPT_IMAGE_1,
+    "gpt-image-2": _GPT_IMAGE_2,
     "dall-e-3": ModelRules(
+        "dall-e",
         ("1024x1024", "1792x1024", "1024x1792"),
         False,
         1,
-        _BASIC_QUALITIES | {"hd", "standard"},
-        False,
+        frozenset({"auto", "hd", "standard"}),
+        max_prompt=4_000,
         styles=STYLES,
     ),
     "dall-e-2": ModelRules(
-        ("256x256", "512x512", "1024x1024"), False, MAX_N, _BASIC_QUALITIES | {"standard"}, False
+        "dall-e",
+        ("256x256", "512x512", "1024x1024"),
+        False,
+        MAX_N,
+        frozenset({"auto", "standard"}),
+        max_prompt=1_000,
     ),
-    **{
-        name: ModelRules(None, True, MAX_N, _BASIC_QUALITIES, False, check_size=_renderable_size)
-        for name in ("nano-banana", "nano-banana-2", "nano-banana-pro")
-    },
+    "nano-banana": _NANO_BANANA,
+    "nano-banana-2": _NANO_BANANA,
+    "nano-banana-pro": _NANO_BANANA,
+    # Added by the OpenAPI documents (variant B); ':reverse' is gpt-image-2 itself.
+    "gpt-image-2:reverse": _GPT_IMAGE_2,
+    "gpt-image-2:official": _GPT_IMAGE_2,
+    "nano-banana-2-lite": _NANO_BANANA,
 }
-"""Every model the API knows, with its rules."""
+"""Every model the API documents, with its rules."""
+
+SEED_MODELS = tuple(MODELS)[:8]
+"""The 8 models of the seed notes (variant A)."""
+
+UNKNOWN_MODEL_RULES = ModelRules(
+    "gpt-image",
+    None,
+    True,
+    MAX_N,
+    frozenset(GENERATION_QUALITIES),
+    check_size=_renderable_size,
+)
+"""Rules of a model name the emulator does not know, under ``unknown_models=accept``."""
 
 DEFAULT_MODEL = "gpt-image-1"
 FALLBACK_SIZE = "1024x1024"
@@ -127,6 +186,7 @@ class ImageJob:
     prompt: str
     model: str
     n: int
+    """Images delivered (``n_policy=one`` may make it smaller than asked)."""
     size: tuple[int, int] | None
     """``None`` means ``auto``: the emulator picks the size."""
     output_format: str
@@ -141,7 +201,10 @@ class ImageJob:
     asynchronous: bool = False
     callback_url: str | None = None
     trace_id: str | None = None
+    """The trace id the task gets (server-made under ``trace_id=ignored``)."""
     images: tuple[str, ...] = ()
+    uploads: tuple[Upload, ...] = ()
+    mask: Upload | None = None
     input_fidelity: str | None = None
 
     @property
@@ -155,14 +218,35 @@ class ImageJob:
         return "auto" if self.size is None else f"{self.size[0]}x{self.size[1]}"
 
 
-def validate_generation(body: Mapping[str, Any]) -> ImageJob:
+@dataclass(frozen=True)
+class _Request:
+    """What every field check may read: the body, the job kind, the model and the dialect."""
+
+    body: Mapping[str, Any]
+    kind: str
+    model: str
+    rules: ModelRules
+    dialect: Dialect
+
+
+def validate_generation(body: Mapping[str, Any], dialect: Dialect | None = None) -> ImageJob:
     """Check a ``/openai/images/generations`` body and return the job it asks for."""
-    return _validate(body, GENERATIONS, GENERATION_QUALITIES)
+    return validate(body, GENERATIONS, dialect or Dialect())
 
 
-def validate_edit(body: Mapping[str, Any]) -> ImageJob:
-    """Check a ``/openai/images/edits`` body and return the job it asks for."""
-    return _validate(body, EDITS, EDIT_QUALITIES)
+def validate_edit(body: Mapping[str, Any], dialect: Dialect | None = None) -> ImageJob:
+    """Check a ``/openai/images/edits`` body (JSON, or multipart as a dict) likewise."""
+    return validate(body, EDITS, dialect or Dialect())
+
+
+def validate(body: Mapping[str, Any], kind: str, dialect: Dialect) -> ImageJob:
+    """Run every field check; the first violation ends it with a 400 message."""
+    model, rules = _model(body, kind, dialect)
+    request = _Request(body, kind, model, rules, dialect)
+    values: dict[str, Any] = {"kind": kind, "model": model}
+    for check in FIELD_CHECKS if kind == GENERATIONS else FIELD_CHECKS + EDIT_CHECKS:
+        values.update(check(request, values))
+    return ImageJob(**values)
 
 
 def is_data_url(url: str) -> bool:
@@ -170,123 +254,196 @@ def is_data_url(url: str) -> bool:
     return _DATA_URL_PATTERN.match(url) is not None
 
 
-def _validate(body: Mapping[str, Any], kind: str, quality_values: tuple[str, ...]) -> ImageJob:
-    prompt = _string(body, "prompt")
+def model_names(kind: str, dialect: Dialect) -> tuple[str, ...]:
+    """The models a dialect knows for a job kind."""
+    names = SEED_MODELS if dialect.models == "seed" else tuple(MODELS)
+    if kind == EDITS and dialect.edit_models == "seed":
+        names = tuple(name for name in names if MODELS[name].family != "dall-e")
+    return names
+
+
+def _model(body: Mapping[str, Any], kind: str, dialect: Dialect) -> tuple[str, ModelRules]:
+    model = _string(body, "model")
+    if model is None or not model.strip():
+        if kind == GENERATIONS and dialect.model_required:
+            raise RuleViolation("model is required")
+        model = DEFAULT_MODEL if kind == GENERATIONS else dialect.edit_default_model
+    known = model_names(kind, dialect)
+    if model in known:
+        return model, MODELS[model]
+    if dialect.unknown_models == "accept" and model not in MODELS:
+        return model, UNKNOWN_MODEL_RULES
+    raise RuleViolation(f"model must be one of {', '.join(known)}, not {model!r}")
+
+
+_Values = dict[str, Any]
+
+
+def _check_prompt(request: _Request, values: _Values) -> _Values:
+    prompt = _string(request.body, "prompt")
     if prompt is None or not prompt.strip():
         raise RuleViolation("prompt is required and must not be empty")
-    model = _choice(body, "model", tuple(MODELS)) or DEFAULT_MODEL
-    rules = MODELS[model]
+    limit = request.rules.max_prompt if request.dialect.prompt_limits == "per_model" else MAX_PROMPT
+    if len(prompt) > limit:
+        raise RuleViolation(f"prompt must be at most {limit:,} characters for {request.model}")
+    return {"prompt": prompt}
 
-    n = _integer(body, "n", 1, MAX_N)
-    if n is not None and n > rules.max_n:
-        raise RuleViolation(f"n must be {rules.max_n} for model {model}")
 
-    output_format = _choice(body, "output_format", OUTPUT_FORMATS) or "png"
-    compression = _integer(body, "output_compression", 0, 100)
+def _check_n(request: _Request, values: _Values) -> _Values:
+    n = _integer(request.body, "n", 1, MAX_N)
+    if n is not None and n > request.rules.max_n:
+        raise RuleViolation(f"n must be {request.rules.max_n} for model {request.model}")
+    asked = n or 1
+    reduced = request.dialect.n_policy == "one" and request.rules.family != "dall-e"
+    return {"n": 1 if reduced else asked}
+
+
+def _check_response_format(request: _Request, values: _Values) -> _Values:
+    asked = _choice(request.body, "response_format", RESPONSE_FORMATS)
+    n = _integer(request.body, "n", 1, MAX_N) or 1
+    if asked == "b64_json" and n > 1 and request.dialect.b64_json_multi == "rejected":
+        raise RuleViolation("response_format b64_json supports only n=1; use url for n>1")
+    always_b64 = request.dialect.gpt_image_response_format == "b64_json" and request.rules.gpt_image
+    return {"response_format": "b64_json" if always_b64 else asked or "url"}
+
+
+def _check_output(request: _Request, values: _Values) -> _Values:
+    output_format = _choice(request.body, "output_format", OUTPUT_FORMATS) or "png"
+    compression = _integer(request.body, "output_compression", 0, 100)
     if compression is not None and output_format not in _COMPRESSIBLE_FORMATS:
         raise RuleViolation(
             f"output_compression applies only to jpeg and webp, not to {output_format}"
         )
+    return {"output_format": output_format, "output_compression": compression}
 
-    quality = _choice(body, "quality", quality_values)
-    # API.md: edits also take 'standard' (on gpt-image models, as the client allows).
-    model_qualities = rules.qualities | (
-        {"standard"} if kind == EDITS and rules.gpt_image else frozenset()
+
+def _check_quality(request: _Request, values: _Values) -> _Values:
+    allowed = GENERATION_QUALITIES if request.kind == GENERATIONS else EDIT_QUALITIES
+    quality = _choice(request.body, "quality", allowed)
+    # The edits document lists 'standard' beside the gpt-image qualities; take it there too.
+    model_qualities = request.rules.qualities | (
+        {"standard"} if request.kind == EDITS and request.rules.gpt_image else frozenset()
     )
     if quality is not None and quality not in model_qualities:
-        owners = [name for name, other in MODELS.items() if quality in other.qualities]
-        raise RuleViolation(f"quality {quality!r} is only supported by {', '.join(owners)}")
+        raise RuleViolation(
+            f"quality {quality!r} is not supported by {request.model}; use one of "
+            f"{', '.join(sorted(model_qualities))}"
+        )
+    return {"quality": quality}
 
-    style = _choice(body, "style", STYLES)
-    if style is not None and style not in rules.styles:
+
+def _check_style(request: _Request, values: _Values) -> _Values:
+    style = _choice(request.body, "style", STYLES)
+    if style is not None and style not in request.rules.styles:
         raise RuleViolation("style is only supported by dall-e-3")
+    return {"style": style}
 
-    background = _choice(body, "background", BACKGROUNDS)
-    moderation = _choice(body, "moderation", MODERATIONS)
-    partial_images = _integer(body, "partial_images", 0, MAX_PARTIAL_IMAGES) or 0
-    if not rules.gpt_image:
-        for field, value in (
-            ("background", background),
-            ("moderation", moderation),
-            ("partial_images", partial_images or None),
-        ):
+
+def _check_gpt_image_fields(request: _Request, values: _Values) -> _Values:
+    body = request.body
+    found = {
+        "background": _choice(body, "background", BACKGROUNDS),
+        "moderation": _choice(body, "moderation", MODERATIONS),
+        "partial_images": _integer(body, "partial_images", 0, MAX_PARTIAL_IMAGES) or None,
+    }
+    if request.kind == EDITS:
+        found["input_fidelity"] = _choice(body, "input_fidelity", INPUT_FIDELITIES)
+    if not request.rules.gpt_image:
+        for field, value in found.items():
             if value is not None:
-                raise RuleViolation(f"{field} is only supported by gpt-image models, not {model}")
-    if background == "transparent" and output_format not in _TRANSPARENT_FORMATS:
+                raise RuleViolation(
+                    f"{field} is only supported by gpt-image models, not {request.model}"
+                )
+    if found["background"] == "transparent" and values["output_format"] not in _TRANSPARENT_FORMATS:
         raise RuleViolation("background 'transparent' needs output_format png or webp")
+    return {**found, "partial_images": found["partial_images"] or 0}
 
-    stream = _boolean(body, "stream")
-    asynchronous = _boolean(body, "async")
-    callback_url = _callback_url(body)
+
+def _check_delivery(request: _Request, values: _Values) -> _Values:
+    stream = _boolean(request.body, "stream")
+    asynchronous = _boolean(request.body, "async")
+    callback_url = _string(request.body, "callback_url")
+    if callback_url is not None and not _is_http_url(callback_url):
+        raise RuleViolation("callback_url must be an absolute http or https URL")
     if stream and (asynchronous or callback_url is not None):
         raise RuleViolation("stream cannot be combined with async or callback_url")
+    return {
+        "stream": stream and request.dialect.stream == "sse",
+        "asynchronous": asynchronous,
+        "callback_url": callback_url,
+    }
 
-    trace_id = _string(body, "trace_id")
+
+def _check_trace_id(request: _Request, values: _Values) -> _Values:
+    trace_id = _string(request.body, "trace_id")
     if trace_id is not None and not 0 < len(trace_id) <= MAX_TRACE_ID_LENGTH:
         raise RuleViolation(f"trace_id must have 1 to {MAX_TRACE_ID_LENGTH} characters")
-
-    return ImageJob(
-        kind=kind,
-        prompt=prompt,
-        model=model,
-        n=n or 1,
-        size=_size(body, model, rules),
-        output_format=output_format,
-        response_format=_choice(body, "response_format", RESPONSE_FORMATS) or "url",
-        quality=quality,
-        style=style,
-        background=background,
-        moderation=moderation,
-        output_compression=compression,
-        partial_images=partial_images,
-        stream=stream,
-        asynchronous=asynchronous,
-        callback_url=callback_url,
-        trace_id=trace_id,
-        images=_edit_images(body) if kind == EDITS else (),
-        input_fidelity=_choice(body, "input_fidelity", INPUT_FIDELITIES) if kind == EDITS else None,
-    )
+    # Under trace_id=ignored the task's id is made by the server (see tasks.py).
+    return {"trace_id": trace_id if request.dialect.trace_id == "honoured" else None}
 
 
-def _size(body: Mapping[str, Any], model: str, rules: ModelRules) -> tuple[int, int] | None:
-    size = _string(body, "size") or ("auto" if rules.auto_size else FALLBACK_SIZE)
+def _check_size(request: _Request, values: _Values) -> _Values:
+    rules, model = request.rules, request.model
+    size = _string(request.body, "size") or ("auto" if rules.auto_size else FALLBACK_SIZE)
     if size == "auto":
         if not rules.auto_size:
             raise RuleViolation(f"size 'auto' is not supported by {model}; use {FALLBACK_SIZE}")
-        return None
+        return {"size": None}
     match = _SIZE_PATTERN.fullmatch(size)
     if match is None:
         raise RuleViolation(f"size must be 'auto' or WIDTHxHEIGHT such as 1024x1024, not {size!r}")
-    width, height = int(match[1]), int(match[2])
     if rules.presets is not None and size not in rules.presets:
         allowed = rules.presets + (("auto",) if rules.auto_size else ())
         raise RuleViolation(
             f"size {size!r} is not supported by {model}; use one of {', '.join(allowed)}"
         )
+    width, height = int(match[1]), int(match[2])
     reason = rules.check_size(width, height) if rules.check_size else None
     if reason is not None:
         raise RuleViolation(f"size {size!r} is not supported by {model}: {reason}")
-    return width, height
+    return {"size": (width, height)}
 
 
-def _callback_url(body: Mapping[str, Any]) -> str | None:
-    url = _string(body, "callback_url")
-    if url is not None and not _is_http_url(url):
-        raise RuleViolation("callback_url must be an absolute http or https URL")
-    return url
-
-
-def _edit_images(body: Mapping[str, Any]) -> tuple[str, ...]:
-    value = body.get("image")
-    urls = [value] if isinstance(value, str) else value
-    if not isinstance(urls, list) or not 1 <= len(urls) <= MAX_EDIT_IMAGES:
-        raise RuleViolation(f"image must be one URL or a list of 1 to {MAX_EDIT_IMAGES} URLs")
-    for position, url in enumerate(urls):
+def _check_images(request: _Request, values: _Values) -> _Values:
+    value = request.body.get("image")
+    items = [value] if isinstance(value, (str, Upload)) else value
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_EDIT_IMAGES:
+        raise RuleViolation(
+            f"image must be one URL or file, or a list of 1 to {MAX_EDIT_IMAGES} of them"
+        )
+    if all(isinstance(item, Upload) for item in items):
+        return {"uploads": tuple(items)}
+    for position, url in enumerate(items):
         if not isinstance(url, str) or not (_is_http_url(url) or is_data_url(url)):
             raise RuleViolation(
                 f"image[{position}] must be an http(s) URL or a data:image/...;base64, URL"
             )
-    return tuple(urls)
+    return {"images": tuple(items)}
+
+
+def _check_mask(request: _Request, values: _Values) -> _Values:
+    mask = request.body.get("mask")
+    if mask is not None and not isinstance(mask, Upload):
+        raise RuleViolation("mask must be a PNG file uploaded as multipart/form-data")
+    return {"mask": mask}
+
+
+FIELD_CHECKS: tuple[Callable[[_Request, _Values], _Values], ...] = (
+    _check_prompt,
+    _check_n,
+    _check_response_format,
+    _check_output,
+    _check_quality,
+    _check_style,
+    _check_gpt_image_fields,
+    _check_delivery,
+    _check_trace_id,
+    _check_size,
+)
+"""The checks of every image request, in the order their errors are reported."""
+
+EDIT_CHECKS: tuple[Callable[[_Request, _Values], _Values], ...] = (_check_images, _check_mask)
+"""The checks edits add."""
 
 
 def _is_http_url(url: str) -> bool:
@@ -329,3 +486,8 @@ def _boolean(body: Mapping[str, Any], field: str) -> bool:
     if not isinstance(value, bool):
         raise RuleViolation(f"{field} must be true or false")
     return value
+
+
+def with_trace_id(job: ImageJob, trace_id: str) -> ImageJob:
+    """The job with the trace id the task was given."""
+    return replace(job, trace_id=trace_id)

@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect
 
 from .app import ConnectionDropped, create_app
 from .config import EmulatorConfig, FaultConfig
+from .dialect import Dialect
 from .state import EmulatorState
 
 DEFAULT_HOST = "127.0.0.1"
@@ -60,6 +61,13 @@ class RunningEmulator:
     def set_faults(self, **changes: Any) -> FaultConfig:
         """Patch the fault settings, e.g. ``set_faults(error_rates={503: 0.2})``."""
         return self.state.set_faults(changes)
+
+    def set_dialect(self, preset: str | None = None, **changes: Any) -> Dialect:
+        """Switch the documented variant, e.g. ``set_dialect("b")`` or
+        ``set_dialect(trace_id="ignored")``; :meth:`reset` restores the config's dialect."""
+        if preset is not None:
+            changes["preset"] = preset
+        return self.state.set_dialect(changes)
 
     def stats(self) -> dict[str, Any]:
         return self.state.stats()

@@ -7,6 +7,7 @@ copies.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import threading
 import time
@@ -17,7 +18,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import EmulatorConfig, FaultConfig
+from .dialect import Dialect
 from .rules import ImageJob
+
+TYPE_IMAGES_MODELS = frozenset({"gpt-image-2", "gpt-image-2:reverse", "gpt-image-2:official"})
+"""Models whose records say ``type: images`` under ``task_records=documented``."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who submitted a task, derived from the token (records and batch filters use it)."""
+
+    user_id: str
+    application_id: str
+    credential_id: str
+
+    @classmethod
+    def of_token(cls, token: str) -> Owner:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return cls(
+            user_id=str(uuid.UUID(digest[:32])),
+            application_id=str(uuid.UUID(digest[32:64])),
+            credential_id=str(uuid.uuid5(uuid.NAMESPACE_URL, digest)),
+        )
+
+
+NO_OWNER = Owner("", "", "")
 
 MAX_LOG_ENTRIES = 10_000
 """Oldest request-log entries are dropped beyond this many."""
@@ -36,9 +62,23 @@ class Task:
     response: dict[str, Any] | None = None
     hide_timing: bool = False
     """Serve the record without ``started_at``/``elapsed`` (the missing-fields fault)."""
+    owner: Owner = NO_OWNER
 
-    def record(self) -> dict[str, Any]:
-        """The task as ``/openai/tasks`` returns it."""
+    def record(self, dialect: Dialect | None = None) -> dict[str, Any]:
+        """The task as ``/openai/tasks`` returns it, with the dialect's extra fields."""
+        record = self._seed_record()
+        if dialect is not None and dialect.task_records == "documented":
+            record = {"_id": self.id.replace("-", "")[:24], **record}
+            if self.job.model in TYPE_IMAGES_MODELS:
+                record["type"] = "images"
+            record["application_id"] = self.owner.application_id
+            record["user_id"] = self.owner.user_id
+            record["credential_id"] = self.owner.credential_id
+            if "elapsed" in record:
+                record["duration"] = record["elapsed"]
+        return record
+
+    def _seed_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "id": self.id,
             "trace_id": self.job.trace_id,
@@ -94,6 +134,7 @@ class EmulatorState:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self.faults: FaultConfig = self.config.faults
+        self.dialect: Dialect = self.config.dialect
         self._dice = random.Random(self.config.seed)
         self._tasks: dict[str, Task] = {}
         self._task_by_trace: dict[str, str] = {}
@@ -112,6 +153,15 @@ class EmulatorState:
             )
             return self.faults
 
+    def set_dialect(self, changes: Mapping[str, Any] | Dialect) -> Dialect:
+        """Replace the dialect (a ``Dialect``) or patch some settings (a mapping, which may
+        name a ``preset``); :meth:`reset` restores the config's dialect."""
+        with self._lock:
+            self.dialect = (
+                changes if isinstance(changes, Dialect) else self.dialect.patched(changes)
+            )
+            return self.dialect
+
     def roll(self, outcomes: Mapping[str, float]) -> str | None:
         """Pick at most one outcome; each has its own probability (they sum to <= 1)."""
         if not any(outcomes.values()):
@@ -126,7 +176,13 @@ class EmulatorState:
 
     # -------------------------------------------------------------------------- tasks
 
-    def create_task(self, job: ImageJob, request: dict[str, Any], hide_timing: bool) -> Task:
+    def create_task(
+        self,
+        job: ImageJob,
+        request: dict[str, Any],
+        hide_timing: bool,
+        owner: Owner = NO_OWNER,
+    ) -> Task:
         with self._lock:
             task = Task(
                 id=str(uuid.uuid4()),
@@ -134,6 +190,7 @@ class EmulatorState:
                 request=request,
                 created_at=time.time(),
                 hide_timing=hide_timing,
+                owner=owner,
             )
             self._tasks[task.id] = task
             if job.trace_id:
@@ -230,3 +287,4 @@ class EmulatorState:
             self._dice = random.Random(self.config.seed)
             if faults:
                 self.faults = self.config.faults
+                self.dialect = self.config.dialect
