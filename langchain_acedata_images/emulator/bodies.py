@@ -61,16 +61,18 @@ async def parse_multipart(request: Request, max_part_bytes: int) -> Body:
         raise BodyError(f"the multipart body could not be read: {exc}") from None
     fields: dict[str, Any] = {}
     images: list[Any] = []
-    for key, value in form.multi_items():
-        name = "image" if key == "image[]" or key.startswith("image[") else key
-        item = await _part(value, max_part_bytes) if isinstance(value, UploadFile) else value
-        if name == "image":
-            images.append(item)
-        elif name in fields:
-            raise BodyError(f"{name} was sent more than once")
-        else:
-            fields[name] = _typed(name, item) if isinstance(item, str) else item
-    await form.close()
+    try:
+        for key, value in form.multi_items():
+            name = "image" if key == "image[]" or key.startswith("image[") else key
+            item = await _part(value, max_part_bytes) if isinstance(value, UploadFile) else value
+            if name == "image":
+                images.append(item)
+            elif name in fields:
+                raise BodyError(f"{name} was sent more than once")
+            else:
+                fields[name] = _typed(name, item) if isinstance(item, str) else item
+    finally:
+        await form.close()
     if images:
         fields["image"] = images
     stored = {key: _stored(value) for key, value in fields.items()}
