@@ -204,7 +204,8 @@ class ImageJob:
     """The trace id the task gets (server-made under ``trace_id=ignored``)."""
     images: tuple[str, ...] = ()
     uploads: tuple[Upload, ...] = ()
-    mask: Upload | None = None
+    mask: Upload | str | None = None
+    """A multipart file, or a URL sent in a JSON edit."""
     input_fidelity: str | None = None
 
     @property
@@ -422,9 +423,11 @@ def _check_images(request: _Request, values: _Values) -> _Values:
 
 
 def _check_mask(request: _Request, values: _Values) -> _Values:
+    # Multipart sends a file (the edits document); AceDataCloud's own SDK sends a URL in JSON.
     mask = request.body.get("mask")
-    if mask is not None and not isinstance(mask, Upload):
-        raise RuleViolation("mask must be a PNG file uploaded as multipart/form-data")
+    url = isinstance(mask, str) and (_is_http_url(mask) or is_data_url(mask))
+    if mask is not None and not isinstance(mask, Upload) and not url:
+        raise RuleViolation("mask must be a PNG file, or an http(s) or data:image URL")
     return {"mask": mask}
 
 

@@ -62,7 +62,12 @@ class SourceLoader:
             await self._check_mask(job.mask, sources[0])
         return sources
 
-    async def _check_mask(self, mask: rules.Upload, first: Image.Image) -> None:
+    async def _check_mask(self, mask: rules.Upload | str, first: Image.Image) -> None:
+        if isinstance(mask, str):
+            try:
+                mask = rules.Upload("mask", "", await self._fetch(mask))
+            except ValueError as exc:
+                raise ValueError(f"mask: {exc}") from None
         if len(mask.data) > MAX_MASK_BYTES:
             raise ValueError(f"mask: a mask must be at most {MAX_MASK_BYTES} bytes")
         if not mask.data.startswith(_PNG_SIGNATURE):
