@@ -351,3 +351,44 @@ async def test_callback_bodies_flat_and_nested(make_api: Any) -> None:
     assert (nested["success"], nested["task_id"]) == (True, task.id)
     assert nested["data"]["data"] == flat["data"]
     assert "success" not in nested["data"]
+
+
+@pytest.mark.parametrize("style", ["flat", "nested"])
+def test_callbacks_are_delivered_in_the_dialect_shape(style: str) -> None:
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from langchain_acedata_images.emulator import run_emulator
+
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Receiver) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        config = EmulatorConfig.preset("union", callbacks=style, latency=0.01, queue_delay=0.0)
+        with run_emulator(config) as emulator, httpx.Client(headers=AUTH) as http:
+            body = {"prompt": "x", "callback_url": hook, "trace_id": "cb-1"}
+            task_id = http.post(emulator.base_url + GEN, json=body).json()["task_id"]
+            deadline = time.monotonic() + 5
+            while not received and time.monotonic() < deadline:
+                time.sleep(0.01)
+        server.shutdown()
+    (payload,) = received
+    assert (payload["task_id"], payload["trace_id"]) == (task_id, "cb-1")
+    if style == "nested":
+        assert payload["success"] is True
+        assert payload["data"]["data"][0]["url"]
+    else:
+        assert payload["data"][0]["url"]
