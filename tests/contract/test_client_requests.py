@@ -122,7 +122,7 @@ async def test_task_requests(recorded: tuple[AceDataImagesClient, Recorder]) -> 
     client, recorder = recorded
     handle = await client.agenerate(prompt="later", wait=False, trace_id="contract-trace")
     assert isinstance(handle, ImageTask)
-    await client.await_task(handle.task_id)
+    await client.await_for_task(handle.task_id)
     await client.aget_task(trace_id="contract-trace")
     await client.aget_task("no-such-task")
     await client.alist_tasks(type="images_generations", limit=5, offset=0)
