@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -28,9 +28,12 @@ ImageModel = Literal[
     "gpt-image-1",
     "gpt-image-1.5",
     "gpt-image-2",
+    "gpt-image-2:reverse",
+    "gpt-image-2:official",
     "dall-e-3",
     "dall-e-2",
     "nano-banana",
+    "nano-banana-2-lite",
     "nano-banana-2",
     "nano-banana-pro",
 ]
@@ -50,6 +53,8 @@ ALLOW_UNKNOWN_MODELS = "allow_unknown_models"
 _SIZE_RE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 GPT_IMAGE_2_MAX_SIDE = 3840
 GPT_IMAGE_2_MAX_PIXELS = 8_294_400
+#: Longest prompt any model accepts (per-model limits are in :data:`MODEL_RULES`).
+MAX_PROMPT_CHARS = 32_000
 
 
 def parse_size(size: str) -> tuple[int, int] | None:
@@ -70,7 +75,13 @@ def _gpt_image_2_size_problem(width: int, height: int) -> str | None:
 
 @dataclass(frozen=True)
 class ModelRules:
-    """What one model accepts; ``sizes=None`` means any ``WxH`` that ``custom_size`` allows."""
+    """What one model accepts; ``sizes=None`` means any ``WxH`` that ``custom_size`` allows.
+
+    ``honours_n`` is false where a documented variant of the service silently reduces ``n``
+    to 1 (the client then sends ``n`` single-image jobs); ``multipart_edits`` is false where
+    the published multipart edit schema does not list the model (uploads then go as ``data:``
+    URLs in a JSON body).
+    """
 
     family: Literal["gpt-image", "dall-e", "nano-banana"]
     sizes: tuple[str, ...] | None
@@ -78,6 +89,9 @@ class ModelRules:
     qualities: tuple[str, ...]
     max_n: int = 10
     custom_size: Callable[[int, int], str | None] | None = None
+    max_prompt: int = MAX_PROMPT_CHARS
+    honours_n: bool = False
+    multipart_edits: bool = True
 
     @property
     def is_gpt_image(self) -> bool:
@@ -86,24 +100,42 @@ class ModelRules:
 
 _GPT_QUALITIES = ("auto", "high", "medium", "low")
 _GPT_IMAGE_1_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+_GPT_IMAGE_1 = ModelRules("gpt-image", _GPT_IMAGE_1_SIZES, True, _GPT_QUALITIES)
+_GPT_IMAGE_2 = ModelRules(
+    "gpt-image", None, True, _GPT_QUALITIES, custom_size=_gpt_image_2_size_problem
+)
+# AceDataCloud documents no size list for nano-banana: accept presets, auto and any WxH.
+_NANO_BANANA = ModelRules("nano-banana", None, True, _GPT_QUALITIES)
 
-#: The one table of per-model rules (sizes, qualities, n, feature support).
+#: The one table of per-model rules (sizes, qualities, n, prompt length, feature support).
+#: ``gpt-image-2:*`` are channels of gpt-image-2 and ``nano-banana-2-lite`` a nano-banana.
 MODEL_RULES: dict[str, ModelRules] = {
-    "gpt-image-1": ModelRules("gpt-image", _GPT_IMAGE_1_SIZES, True, _GPT_QUALITIES),
-    "gpt-image-1.5": ModelRules("gpt-image", _GPT_IMAGE_1_SIZES, True, _GPT_QUALITIES),
-    "gpt-image-2": ModelRules(
-        "gpt-image", None, True, _GPT_QUALITIES, custom_size=_gpt_image_2_size_problem
-    ),
+    "gpt-image-1": _GPT_IMAGE_1,
+    "gpt-image-1.5": _GPT_IMAGE_1,
+    "gpt-image-2": _GPT_IMAGE_2,
+    "gpt-image-2:reverse": _GPT_IMAGE_2,
+    "gpt-image-2:official": _GPT_IMAGE_2,
     "dall-e-3": ModelRules(
-        "dall-e", ("1024x1024", "1792x1024", "1024x1792"), False, ("auto", "hd", "standard"), 1
+        "dall-e",
+        ("1024x1024", "1792x1024", "1024x1792"),
+        False,
+        ("auto", "hd", "standard"),
+        max_n=1,
+        max_prompt=4000,
+        honours_n=True,
     ),
     "dall-e-2": ModelRules(
-        "dall-e", ("256x256", "512x512", "1024x1024"), False, ("auto", "standard")
+        "dall-e",
+        ("256x256", "512x512", "1024x1024"),
+        False,
+        ("auto", "standard"),
+        max_prompt=1000,
+        honours_n=True,
     ),
-    # AceDataCloud documents no size list for nano-banana: accept presets, auto and any WxH.
-    "nano-banana": ModelRules("nano-banana", None, True, _GPT_QUALITIES),
-    "nano-banana-2": ModelRules("nano-banana", None, True, _GPT_QUALITIES),
-    "nano-banana-pro": ModelRules("nano-banana", None, True, _GPT_QUALITIES),
+    "nano-banana": _NANO_BANANA,
+    "nano-banana-2-lite": replace(_NANO_BANANA, multipart_edits=False),
+    "nano-banana-2": _NANO_BANANA,
+    "nano-banana-pro": _NANO_BANANA,
 }
 #: Edits accept ``standard`` quality on gpt-image models too (API.md, edits).
 EDIT_EXTRA_QUALITIES = ("standard",)
@@ -182,7 +214,7 @@ class _ImageRequestBase(LLMArgs):
 
     prompt: str = Field(
         min_length=1,
-        max_length=32000,
+        max_length=MAX_PROMPT_CHARS,
         description="Subject, style, lighting, composition.",
     )
     n: int | None = Field(default=None, ge=1, le=10, description="1-10, default 1.")
@@ -310,6 +342,12 @@ class _ImageRequestBase(LLMArgs):
         problems: list[str] = []
         size: str | None = getattr(self, "size", None)
         if rules is not None:
+            if len(self.prompt) > rules.max_prompt:
+                problems.append(
+                    f"prompt is {len(self.prompt):,} characters; {self.model} accepts at most "
+                    f"{rules.max_prompt:,}: shorten it, or use a gpt-image or nano-banana model "
+                    f"(up to {MAX_PROMPT_CHARS:,})"
+                )
             if size is not None and (problem := self._size_problem(size, rules)):
                 problems.append(problem)
             quality: str | None = getattr(self, "quality", None)
@@ -434,7 +472,8 @@ class GetTaskInput(LLMArgs):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    task_id: str | None = Field(default=None, min_length=1, max_length=200, description="Job id.")
+    # 1,000: a call delivered by several jobs has a comma-joined task id (10 x 64 + 9).
+    task_id: str | None = Field(default=None, min_length=1, max_length=1000, description="Job id.")
     trace_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="If the task id is unknown."
     )
@@ -458,6 +497,12 @@ class TaskQuery(LLMArgs):
     limit: int | None = Field(default=None, ge=1, le=100, description="1-100 (default 12).")
     created_at_min: float | None = Field(default=None, description="Unix seconds.")
     created_at_max: float | None = Field(default=None, description="Unix seconds.")
+    application_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="This application's tasks."
+    )
+    user_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="This user's tasks."
+    )
 
     def to_body(self) -> dict[str, Any]:
         return {"action": "retrieve_batch", **self.model_dump(exclude_none=True)}
@@ -467,20 +512,42 @@ class TaskQuery(LLMArgs):
 
 
 class GeneratedImage(BaseModel):
-    """One image of a result: a URL or base64 data, and the saved path once stored."""
+    """One image of a result: a URL or base64 data, and the saved path once stored.
+
+    ``handle`` (``img:<task_id>:<index>``) names the image for :meth:`edit` and the edit tool,
+    which is how an LLM refers to an image that came back as base64 only.
+    """
 
     url: str | None = None
     b64_json: str | None = Field(default=None, repr=False)
     revised_prompt: str | None = None
     path: str | None = None
     mime_type: str | None = None
+    handle: str | None = None
+
+
+#: Separator of the task ids of one call that ran as several jobs (``n`` fan-out).
+TASK_ID_SEPARATOR = ","
 
 
 class TaskStatus(BaseModel):
-    """Shared identity of a server-side job."""
+    """Shared identity of a server-side job.
+
+    When one call ran as several single-image jobs, ``task_id`` lists all of them joined by
+    commas (pass it as is to ``wait_for_task`` / ``openai_get_task``), ``task_ids`` holds
+    them one by one and ``note`` says what was done.
+    """
 
     task_id: str | None = None
     trace_id: str | None = None
+    note: str | None = None
+
+    @property
+    def task_ids(self) -> list[str]:
+        """Every job of the call (one id unless ``n`` was delivered by several jobs)."""
+        if not self.task_id:
+            return []
+        return [part for part in self.task_id.split(TASK_ID_SEPARATOR) if part]
 
 
 class ImageTask(TaskStatus):
@@ -511,7 +578,12 @@ class ImageGenerationResult(TaskStatus):
 
 
 class TaskRecord(BaseModel):
-    """A task as ``/openai/tasks`` returns it; extra fields are kept."""
+    """A task as ``/openai/tasks`` returns it; extra fields are kept.
+
+    Some deployments add ``_id``, ``application_id``, ``user_id``, ``credential_id`` and
+    ``duration`` (kept as extras, whatever their type), and type gpt-image-2 jobs ``images``
+    rather than ``images_generations``.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -524,6 +596,14 @@ class TaskRecord(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     elapsed: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_from_database_id(cls, value: Any) -> Any:
+        # A record carrying only the database ``_id`` still names its task.
+        if isinstance(value, dict) and not value.get("id") and isinstance(value.get("_id"), str):
+            return {**value, "id": value["_id"]}
+        return value
 
     @property
     def finished(self) -> bool:

@@ -256,7 +256,7 @@ async def test_local_paths_are_refused_by_default(
     tool_call = call("openai_edit_image", {"prompt": "x", "image": [IMAGE_URL, entry]})
     message = await edit_tool.ainvoke(tool_call) if use_async else edit_tool.invoke(tool_call)
     assert message.status == "error"
-    assert "only http(s) URLs and data: URLs are accepted" in message.content
+    assert "only http(s) URLs, data: URLs and image references are accepted" in message.content
     assert "call the tool again" in message.content
     assert not api.calls
 
@@ -319,7 +319,7 @@ def test_local_files_are_described_to_the_llm_only_when_allowed() -> None:
     ("name", "data", "options", "fragment"),
     [
         ("notes.txt", b"secret text", {}, "is not a PNG, JPEG, WebP or GIF image"),
-        ("big.png", PNG, {"max_local_image_bytes": 10}, "is larger than 0 MiB"),
+        ("big.png", PNG, {"max_local_image_bytes": 10}, "is larger than 10 bytes"),
         ("missing.png", None, {}, "does not exist or is not a file"),
     ],
 )
