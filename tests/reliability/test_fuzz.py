@@ -166,7 +166,7 @@ def generation_args(
     """Arguments of ``openai_generate_image`` that MODEL_RULES says are valid."""
     model = draw(st.sampled_from(sorted(MODEL_RULES)))
     rules = MODEL_RULES[model]
-    args: dict[str, Any] = {"prompt": draw(prompts)}
+    args: dict[str, Any] = {"prompt": draw(prompts)[: rules.max_prompt]}
     if model != DEFAULT_MODEL or draw(st.booleans()):
         args["model"] = model
 
@@ -212,7 +212,7 @@ def edit_args(
     rules = MODEL_RULES[model]
     images = draw(st.lists(urls, min_size=1, max_size=16))
     args: dict[str, Any] = {
-        "prompt": draw(prompts),
+        "prompt": draw(prompts)[: rules.max_prompt],
         "model": model,
         "image": images[0] if len(images) == 1 and draw(st.booleans()) else images,
     }
