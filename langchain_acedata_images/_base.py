@@ -101,11 +101,23 @@ class BaseImagesClient:
         return error
 
     def _request(
-        self, path: str, body: Mapping[str, Any], *, stream: bool = False
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        stream: bool = False,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
     ) -> httpx.Request:
         headers = self._headers()
         if stream:
             headers["accept"] = "text/event-stream, application/json"
+        if files is not None:
+            # multipart/form-data as the OpenAI SDK sends it: httpx sets the boundary header.
+            del headers["content-type"]
+            form = {name: _form_value(value) for name, value in body.items()}
+            return httpx.Request(
+                "POST", self.base_url + path, data=form, files=files, headers=headers
+            )
         return httpx.Request(
             "POST",
             self.base_url + path,
@@ -152,3 +164,10 @@ class BaseImagesClient:
 
     def _time_left(self, job: Job) -> bool:
         return self._clock() < job.deadline
+
+
+def _form_value(value: Any) -> str:
+    """A JSON scalar as a form field (``true``/``false`` like JSON, not Python's ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)

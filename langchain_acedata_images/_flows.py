@@ -41,6 +41,8 @@ def image_flow(
     """Submit a generation/edit and, when ``wait``, wait for its images."""
     request = job.request
     body = request.to_body()
+    if job.upload is not None:
+        body = job.upload.body(body)
     body["trace_id"] = job.trace_id
     callback = request.callback_url is not None
     waiting = wait and not callback
@@ -74,7 +76,8 @@ def submit_flow(
     attempt = 0
     while True:
         attempt += 1
-        outcome = yield from _attempt(base, path, body, stream=stream)
+        files = job.upload.files() if job.upload is not None else None
+        outcome = yield from _attempt(base, path, body, stream=stream, files=files)
         may_retry = attempt <= base.retry_policy.max_retries and base._time_left(job)
         verdict = classify(
             outcome,
@@ -101,12 +104,17 @@ def submit_flow(
 
 
 def _attempt(
-    base: BaseImagesClient, path: str, body: dict[str, Any], *, stream: bool
+    base: BaseImagesClient,
+    path: str,
+    body: dict[str, Any],
+    *,
+    stream: bool,
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
 ) -> Flow[httpx.Response | Exception]:
     """Send once; the answer (read whole unless it is an event stream) or the transport error."""
     try:
         response: httpx.Response = yield Send(
-            base._request(path, body, stream=stream), stream=stream
+            base._request(path, body, stream=stream, files=files), stream=stream
         )
     except (*NOT_SENT, *MAYBE_SENT) as exc:
         return exc

@@ -10,12 +10,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, Field
 
 from .models import _ImageRequestBase
+
+if TYPE_CHECKING:
+    from ._uploads import EditUpload
 
 T = TypeVar("T")
 
@@ -88,6 +91,8 @@ class Job:
     started: float
     deadline: float
     task_id: str | None = None
+    upload: EditUpload | None = None
+    """How an edit's images are sent (JSON URLs or multipart bytes); ``None`` for generations."""
 
 
 def new_trace_id() -> str:

@@ -73,7 +73,7 @@ def result_summary(
             f"Image job submitted (status: {outcome.status}), task_id={outcome.task_id}, "
             f"trace_id={outcome.trace_id}.{where}",
             [],
-            "",
+            _clip(outcome.note, 300) if outcome.note else "",
         )
     count = len(outcome.images)
     details = ", ".join(x for x in (outcome.model, outcome.size, outcome.output_format) if x)
@@ -88,12 +88,16 @@ def result_summary(
             lines.append(f"{number}. saved to {image.path}{where}")
         elif image.url:
             lines.append(f"{number}. {image.url}")
+        elif image.handle:
+            # Base64 only: a short reference the edit tool accepts, never the data itself.
+            lines.append(f"{number}. {image.handle} (pass this reference to edit the image)")
         else:
             lines.append(f"{number}. returned as base64 in the tool artifact")
     revised = next((i.revised_prompt for i in outcome.images if i.revised_prompt), None)
     tail = f"Revised prompt: {_clip(revised, _MAX_PROMPT_CHARS)}" if revised else ""
-    if note:
-        tail = f"{tail}\n{_clip(note, 300)}" if tail else _clip(note, 300)
+    for extra in (outcome.note, note):
+        if extra:
+            tail = f"{tail}\n{_clip(extra, 300)}" if tail else _clip(extra, 300)
     return _fit(head, lines, tail)
 
 

@@ -13,10 +13,13 @@ Module map: :mod:`._steps` (steps, jobs, events) · :mod:`._base` (settings and 
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 import weakref
-from collections.abc import Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import httpx
 from pydantic import SecretStr
@@ -30,14 +33,17 @@ from ._base import (
     TOKEN_ENV,
     BaseImagesClient,
 )
+from ._calls import Call, Resume
 from ._deprecation import warn_renamed
 from ._drivers import async_drive, sync_drive
-from ._flows import image_flow, resume_flow
+from ._image_inputs import ImageSource, LoadedImage
 from ._lookups import list_flow, lookup_flow
 from ._offline import embedded_token, start_embedded_emulator
 from ._pools import HTTPPools
-from ._steps import Flow, ProgressCallback, ProgressEvent, T, new_trace_id
-from .errors import ConfigurationError
+from ._steps import Flow, Job, ProgressCallback, ProgressEvent, T, new_trace_id
+from ._uploads import labels, loaded_inputs, resolve_upload_flow
+from .errors import AceDataImagesError, ConfigurationError
+from .handles import HandleCache
 from .models import (
     EditImageInput,
     GenerateImageInput,
@@ -54,6 +60,19 @@ if TYPE_CHECKING:
 
 R = TypeVar("R", bound="ImageGenerationResult | ImageTask")
 SavePath = str | os.PathLike[str] | None
+#: The edit images a caller may pass: one source or a list (URLs, handles, bytes, paths, files).
+EditImages = ImageSource | Sequence[ImageSource]
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Rounds(Protocol[T_co]):
+    """A call run as rounds of concurrent flows (:class:`._calls.Call` / ``Resume``)."""
+
+    def first_round(self) -> list[Flow[Any]]: ...
+    def absorb(self, ended: Sequence[Any]) -> list[Flow[Any]]: ...
+    def outcome(self) -> T_co: ...
 
 
 class AceDataImagesClient(BaseImagesClient):
@@ -110,6 +129,8 @@ class AceDataImagesClient(BaseImagesClient):
             http_client=http_client,
             http_async_client=http_async_client,
         )
+        #: Recent images by handle, so generate → edit chains skip the task look-up.
+        self.image_cache = HandleCache()
 
     # ------------------------------------------------------------------ pooled HTTP clients
 
@@ -175,8 +196,8 @@ class AceDataImagesClient(BaseImagesClient):
         and their paths set on the result. ``max_wait`` overrides the client's for this call.
         """
         job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
-        outcome = self._drive(image_flow(self, GENERATIONS_PATH, job, wait), on_progress)
-        return self._save(outcome, save_dir)
+        call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
+        return self._save(self._run(call, on_progress), save_dir)
 
     async def agenerate(
         self,
@@ -191,8 +212,8 @@ class AceDataImagesClient(BaseImagesClient):
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`generate`."""
         job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
-        outcome = await self._adrive(image_flow(self, GENERATIONS_PATH, job, wait), on_progress)
-        return await self._asave(outcome, save_dir)
+        call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
+        return await self._asave(await self._arun(call, on_progress), save_dir)
 
     def edit(
         self,
@@ -205,10 +226,18 @@ class AceDataImagesClient(BaseImagesClient):
         on_progress: Callable[[ProgressEvent], None] | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
-        """Edit image(s) given by URL; same waiting, saving and result as :meth:`generate`."""
-        job = self._new_job(EditImageInput, request, params, trace_id, max_wait)
-        outcome = self._drive(image_flow(self, EDITS_PATH, job, wait), on_progress)
-        return self._save(outcome, save_dir)
+        """Edit images; same waiting, saving and result as :meth:`generate`.
+
+        ``image`` (1-16) and ``mask`` entries are ``http(s)``/``data:`` URLs, image handles
+        (``img:<task_id>:<index>`` from an earlier result), or bytes to upload: ``bytes``,
+        :class:`pathlib.Path`, binary file objects. URLs alone go as JSON; bytes and masks as
+        a multipart upload (see :mod:`._uploads`).
+        """
+        job, images, mask = self._new_edit(request, params, trace_id, max_wait)
+        upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
+        job.upload = self._drive(upload)
+        call = Call(self, EDITS_PATH, job, wait, self.image_cache)
+        return self._save(self._run(call, on_progress), save_dir)
 
     async def aedit(
         self,
@@ -222,9 +251,11 @@ class AceDataImagesClient(BaseImagesClient):
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`edit`."""
-        job = self._new_job(EditImageInput, request, params, trace_id, max_wait)
-        outcome = await self._adrive(image_flow(self, EDITS_PATH, job, wait), on_progress)
-        return await self._asave(outcome, save_dir)
+        job, images, mask = self._new_edit(request, params, trace_id, max_wait)
+        upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
+        job.upload = await self._adrive(upload)
+        call = Call(self, EDITS_PATH, job, wait, self.image_cache)
+        return await self._asave(await self._arun(call, on_progress), save_dir)
 
     def get_task(
         self, task_id: str | None = None, *, trace_id: str | None = None
@@ -255,9 +286,13 @@ class AceDataImagesClient(BaseImagesClient):
         save_dir: SavePath = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
     ) -> ImageGenerationResult:
-        """Poll a submitted job until it finishes (resume after a :class:`TaskTimeoutError`)."""
-        result = self._drive(resume_flow(self, task_id, trace_id, max_wait), on_progress)
-        return self._save(result, save_dir)
+        """Poll a submitted job until it finishes (resume after a :class:`TaskTimeoutError`).
+
+        A ``task_id`` listing several jobs (comma-joined, from a call that delivered ``n``
+        images by several jobs) waits for all of them and merges their images.
+        """
+        resume = Resume(self, task_id, trace_id, max_wait, self.image_cache)
+        return self._save(self._run(resume, on_progress), save_dir)
 
     async def await_for_task(
         self,
@@ -269,8 +304,8 @@ class AceDataImagesClient(BaseImagesClient):
         on_progress: ProgressCallback | None = None,
     ) -> ImageGenerationResult:
         """Async :meth:`wait_for_task`."""
-        result = await self._adrive(resume_flow(self, task_id, trace_id, max_wait), on_progress)
-        return await self._asave(result, save_dir)
+        resume = Resume(self, task_id, trace_id, max_wait, self.image_cache)
+        return await self._asave(await self._arun(resume, on_progress), save_dir)
 
     def await_task(
         self, task_id: str | None = None, **options: Any
@@ -280,6 +315,73 @@ class AceDataImagesClient(BaseImagesClient):
         return self.await_for_task(task_id, **options)
 
     # ------------------------------------------------------------------ drivers and saving
+
+    def _new_edit(
+        self,
+        request: EditImageInput | Mapping[str, Any] | None,
+        params: Mapping[str, Any],
+        trace_id: str | None,
+        max_wait: float | None,
+    ) -> tuple[Job, list[LoadedImage], LoadedImage | None]:
+        """The edit's job, its checked images and mask (handles are resolved before sending)."""
+        given = request if isinstance(request, EditImageInput) else dict(request or {})
+        fields = dict(params)
+        images = fields.pop("image", None)
+        mask = fields.pop("mask", None)
+        if images is None:
+            images = given.image if isinstance(given, EditImageInput) else given.pop("image", None)
+        if mask is None:
+            mask = given.mask if isinstance(given, EditImageInput) else given.pop("mask", None)
+        entries = loaded_inputs(images) if images is not None else []
+        mask_entry = loaded_inputs(mask)[0] if mask is not None else None
+        if images is not None:
+            shown = labels(entries)
+            fields["image"] = shown if isinstance(images, (list, tuple)) else shown[0]
+        if mask_entry is not None:
+            fields["mask"] = labels([mask_entry])[0]
+        job = self._new_job(EditImageInput, given, fields, trace_id, max_wait)
+        return job, entries, mask_entry
+
+    def _run(self, call: _Rounds[T], on_progress: Callable[[ProgressEvent], Any] | None) -> T:
+        """Run a call's rounds; a round of several flows runs them in threads."""
+        flows = call.first_round()
+        while flows:
+            flows = call.absorb(self._run_round(flows, on_progress))
+        return call.outcome()
+
+    async def _arun(self, call: _Rounds[T], on_progress: ProgressCallback | None) -> T:
+        """Async :meth:`_run`: a round's flows run concurrently on the event loop."""
+        flows = call.first_round()
+        while flows:
+            ended = await asyncio.gather(*(self._aended(flow, on_progress) for flow in flows))
+            flows = call.absorb(ended)
+        return call.outcome()
+
+    def _run_round(
+        self, flows: list[Flow[Any]], on_progress: Callable[[ProgressEvent], Any] | None
+    ) -> list[Any]:
+        if len(flows) == 1:
+            return [self._ended(flows[0], on_progress)]
+        with ThreadPoolExecutor(len(flows), thread_name_prefix="acedata-job") as pool:
+            # Each thread gets the caller's context (LangChain run managers live there).
+            futures = [
+                pool.submit(contextvars.copy_context().run, self._ended, flow, on_progress)
+                for flow in flows
+            ]
+            return [future.result() for future in futures]
+
+    def _ended(self, flow: Flow[Any], on_progress: Callable[[ProgressEvent], Any] | None) -> Any:
+        """The flow's value, or the package error it raised (the call decides what it means)."""
+        try:
+            return self._drive(flow, on_progress)
+        except AceDataImagesError as error:
+            return error
+
+    async def _aended(self, flow: Flow[Any], on_progress: ProgressCallback | None) -> Any:
+        try:
+            return await self._adrive(flow, on_progress)
+        except AceDataImagesError as error:
+            return error
 
     def _drive(self, flow: Flow[T], on_progress: Callable[[ProgressEvent], Any] | None = None) -> T:
         return sync_drive(flow, self.http_client, self._sleep, on_progress)

@@ -442,6 +442,14 @@ class EditImageInput(_ImageRequestBase):
     image: str | list[str] = Field(
         description="http(s)/data: URL, or up to 16: the first is edited, the rest references.",
     )
+    mask: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "Optional PNG mask the size of the first image, given like an image entry; its "
+            "transparent areas are the ones edited."
+        ),
+    )
     size: str | None = Field(
         default=None, max_length=11, description="WIDTHxHEIGHT or auto (default)."
     )

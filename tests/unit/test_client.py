@@ -215,10 +215,16 @@ def test_list_tasks(api: respx.MockRouter, client: AceDataImagesClient) -> None:
 
 
 def test_b64_images_and_output_format(api: respx.MockRouter, client: AceDataImagesClient) -> None:
-    api.post(GEN).respond(200, json={"created": 1, "data": [{"b64_json": "aGk="}] * 2})
-    result = client.generate(prompt="fox", response_format="b64_json", output_format="webp", n=2)
+    route = api.post(GEN).respond(200, json={"created": 1, "data": [{"b64_json": "aGk="}]})
+    result = client.generate(
+        prompt="fox", response_format="b64_json", output_format="webp", n=2, trace_id="t"
+    )
     assert isinstance(result, ImageGenerationResult)
+    # b64_json carries one image per request: two single-image jobs, each with its own trace id.
     assert [i.b64_json for i in result.images] == ["aGk=", "aGk="]
+    bodies = [json.loads(c.request.content) for c in route.calls]
+    assert sorted(b["trace_id"] for b in bodies) == ["t-1", "t-2"]
+    assert all("n" not in b for b in bodies)
     assert result.images[0].mime_type == "image/webp"
     assert "aGk=" not in repr(result)
 

@@ -650,10 +650,10 @@ async def test_generate_with_save_dir_sets_paths(
     client: AceDataImagesClient = make_client(clock)
     if use_async:
         async with client:
-            result = await client.agenerate(prompt="a fox", n=2, save_dir=target)
+            result = await client.agenerate(prompt="a fox", model="dall-e-2", n=2, save_dir=target)
     else:
         with client:
-            result = client.generate(prompt="a fox", n=2, save_dir=target)
+            result = client.generate(prompt="a fox", model="dall-e-2", n=2, save_dir=target)
     assert isinstance(result, ImageGenerationResult)
     assert [Path(p).parent for p in result.paths] == [target.resolve()] * 2
     assert [Path(p).suffix for p in result.paths] == [".png", ".jpg"]

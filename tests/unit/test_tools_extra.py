@@ -273,13 +273,16 @@ def test_unsupported_scheme_is_refused(
 
 
 @pytest.mark.parametrize("allow", [False, True])
-def test_data_urls_pass_through(api: respx.MockRouter, clock: FakeClock, allow: bool) -> None:
+def test_data_urls_are_uploaded(api: respx.MockRouter, clock: FakeClock, allow: bool) -> None:
     tool = OpenAIEditImageTool(client=make_client(clock), allow_local_files=allow)
     route = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
     message = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": data_url}))
     assert message.status == "success"
-    assert sent(route)["image"] == data_url
+    # Image bytes travel as a multipart upload, as the published contract documents.
+    request = route.calls.last.request
+    assert request.headers["content-type"].startswith("multipart/form-data")
+    assert PNG in request.content
     assert "base64" not in message.content
 
 
@@ -519,12 +522,13 @@ def test_image_blocks_for_url_images(api: respx.MockRouter, clock: FakeClock) ->
     tool = OpenAIGenerateImageTool(client=make_client(clock), image_blocks=True)
     urls = ["https://cdn.test/1.png", "https://cdn.test/2.png"]
     api.post(GEN).respond(200, json={"data": [{"url": url} for url in urls]})
-    message = tool.invoke(call("openai_generate_image", {"prompt": "a fox", "n": 2}))
+    args = {"prompt": "a fox", "n": 2, "model": "dall-e-2", "size": "1024x1024"}
+    message = tool.invoke(call("openai_generate_image", args))
     assert isinstance(message, ToolMessage)
     assert message.status == "success"
     text, *images = message.content
     assert text["type"] == "text"
-    assert text["text"].startswith("Generated 2 images (gpt-image-1, png) in 0.0s.\n")
+    assert text["text"].startswith("Generated 2 images (dall-e-2, 1024x1024, png) in 0.0s.\n")
     assert [(b["type"], b["url"], b["mime_type"]) for b in images] == [
         ("image", url, "image/png") for url in urls
     ]
@@ -545,7 +549,7 @@ async def test_image_blocks_for_base64_images(api: respx.MockRouter, clock: Fake
     }
     message = await tool.ainvoke(call("openai_edit_image", args))
     text, image = message.content
-    assert "returned as base64 in the tool artifact" in text["text"]
+    assert "img:local-" in text["text"]  # a reference, never the base64 itself
     assert b64 not in text["text"]
     assert image["type"] == "image"
     assert image["base64"] == b64
