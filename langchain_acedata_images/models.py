@@ -440,15 +440,15 @@ class EditImageInput(_ImageRequestBase):
     """Arguments of ``openai_edit_image``: the generation fields plus the image(s) to edit."""
 
     image: str | list[str] = Field(
-        description="http(s)/data: URL, or up to 16: the first is edited, the rest references.",
+        description=(
+            "URL, img:… reference or saved path from a result; or up to 16: the first is "
+            "edited, the rest references."
+        ),
     )
     mask: str | None = Field(
         default=None,
         min_length=1,
-        description=(
-            "Optional PNG mask the size of the first image, given like an image entry; its "
-            "transparent areas are the ones edited."
-        ),
+        description="PNG mask like image, same size as the first; transparent = edited.",
     )
     size: str | None = Field(
         default=None, max_length=11, description="WIDTHxHEIGHT or auto (default)."

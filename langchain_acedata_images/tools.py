@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
@@ -23,7 +24,7 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, Field, model_validator
 
-from ._image_inputs import aresolve_image_inputs, resolve_image_inputs
+from ._image_inputs import LoadedImage, aload_image_inputs, load_image_inputs
 from ._llm_schema import LLMArgs, llm_form
 from ._narrowing import narrowed_args
 from ._text import (
@@ -236,10 +237,13 @@ class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
     """Edit images (one base image plus up to 15 references) in one tool call.
 
     Same result, waiting, saving and progress events as :class:`OpenAIGenerateImageTool`.
-    Images are ``http(s)`` or ``data:`` URLs. With ``allow_local_files=True`` the LLM may also
-    name local files (paths or ``file://`` URLs): PNG, JPEG, WebP or GIF files up to
-    ``max_local_image_bytes`` are sent inline as ``data:`` URLs. Set ``local_files_root`` to
-    confine those reads to one directory.
+    Images (and the optional ``mask``) are ``http(s)`` or ``data:`` URLs, image handles
+    (``img:<task_id>:<index>``, printed for images that came back as base64 only) or paths of
+    images saved in ``save_dir``: with default settings the LLM can edit whatever an earlier
+    call returned. With ``allow_local_files=True`` it may also name other local files (paths
+    or ``file://`` URLs): PNG, JPEG, WebP or GIF files up to ``max_local_image_bytes``. Bytes
+    are uploaded as ``multipart/form-data``. Set ``local_files_root`` to confine reads of
+    other files to one directory.
 
     Example:
         .. code-block:: python
@@ -263,31 +267,56 @@ class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
         return self
 
     def _input_options(self) -> dict[str, Any]:
+        # Images this package saved may always be passed back: they are its own output.
+        trusted = [d for d in (self.save_dir, self._client.save_dir) if d is not None]
         return {
             "allow_local_files": self.allow_local_files,
             "root": self.local_files_root,
+            "trusted_dirs": trusted,
             "max_bytes": self.max_local_image_bytes,
         }
 
-    def _prepare(self, args: dict[str, Any]) -> EditImageInput:
+    def _prepare(self, args: dict[str, Any]) -> _Edit:
         request: EditImageInput = super()._prepare(args)
-        images = resolve_image_inputs(request.image, **self._input_options())
-        return request.model_copy(update={"image": images})
+        images = load_image_inputs(request.image, **self._input_options())
+        mask = load_image_inputs(request.mask, **self._input_options()) if request.mask else []
+        return _Edit(request, images, mask)
 
-    async def _aprepare(self, args: dict[str, Any]) -> EditImageInput:
+    async def _aprepare(self, args: dict[str, Any]) -> _Edit:
         request: EditImageInput = super()._prepare(args)
-        images = await aresolve_image_inputs(request.image, **self._input_options())
-        return request.model_copy(update={"image": images})
+        images = await aload_image_inputs(request.image, **self._input_options())
+        mask = (
+            await aload_image_inputs(request.mask, **self._input_options()) if request.mask else []
+        )
+        return _Edit(request, images, mask)
 
     def _execute(
-        self, request: EditImageInput, on_progress: Callable[[ProgressEvent], None]
+        self, edit: _Edit, on_progress: Callable[[ProgressEvent], None]
     ) -> ImageGenerationResult | ImageTask:
-        return self._client.edit(request, **self._job_options(), on_progress=on_progress)
+        options = {**self._job_options(), **edit.inputs()}
+        return self._client.edit(edit.request, **options, on_progress=on_progress)
 
     async def _aexecute(
-        self, request: EditImageInput, on_progress: ProgressCallback
+        self, edit: _Edit, on_progress: ProgressCallback
     ) -> ImageGenerationResult | ImageTask:
-        return await self._client.aedit(request, **self._job_options(), on_progress=on_progress)
+        options = {**self._job_options(), **edit.inputs()}
+        return await self._client.aedit(edit.request, **options, on_progress=on_progress)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """A validated edit request and its images and mask, read and checked."""
+
+    request: EditImageInput
+    images: list[LoadedImage]
+    mask: list[LoadedImage]
+
+    def inputs(self) -> dict[str, Any]:
+        single = isinstance(self.request.image, str)
+        return {
+            "image": self.images[0] if single else self.images,
+            "mask": self.mask[0] if self.mask else None,
+        }
 
 
 class OpenAIGetTaskTool(_ImageResultTool):
