@@ -88,7 +88,7 @@ async def test_toolkit_generates_saves_and_edits(emulator: RunningEmulator, tmp_
         looked_up = get_task.invoke(tool_call("openai_get_task", {"task_id": result.task_id}))
         assert result.task_id in looked_up.content
         listing = list_tasks.invoke(tool_call("openai_list_tasks", {"limit": 5}))
-        assert listing.artifact.count == 2
+        assert listing.artifact.count == 4  # n=3 on gpt-image-1: 3 single-image jobs, + 1 edit
     await client.aclose()
 
 
