@@ -29,6 +29,7 @@ from langchain_acedata_images import (
     AceDataImagesClient,
     AceDataImagesToolkit,
     ImageGenerationResult,
+    ImageInputError,
     ImageTask,
     InvalidRequestError,
     ModerationError,
@@ -68,6 +69,10 @@ def _png(size: tuple[int, int] = (64, 64), alpha: int = 255) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGBA", size, (10, 120, 200, alpha)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _edit_statuses(emulator: RunningEmulator) -> list[int | None]:
+    return [entry["status"] for entry in emulator.state.log() if "edits" in entry["path"]]
 
 
 def _billed_once(emulator: RunningEmulator, jobs: int) -> None:
@@ -171,8 +176,8 @@ def test_generate_then_edit_by_the_printed_reference(
     )
     assert edited.status == "success", edited.content
     assert isinstance(edited.artifact, ImageGenerationResult)
-    edit_request = next(e for e in reversed(emulator.state.log()) if "edits" in e["path"])
-    assert edit_request["status"] == 200
+    # A: the reference is a URL, sent as JSON. B: a handle to base64, uploaded (multipart).
+    assert _edit_statuses(emulator) == [200]
     _billed_once(emulator, 2)
 
 
@@ -197,6 +202,8 @@ def test_edit_uploads_bytes_and_a_mask(
     result = matrix_client.edit(prompt="merge", image=[image, second])
     assert isinstance(result, ImageGenerationResult)
     _billed_once(emulator, 1)
+    # A refuses the multipart body (nothing created); the same edit then goes as JSON.
+    assert _edit_statuses(emulator) == ([400, 200] if dialect == "a" else [200])
     mask = _png(alpha=0)
     if dialect == "a":  # JSON edits only: a mask cannot be sent, and nothing is created
         with pytest.raises(InvalidRequestError):
@@ -206,6 +213,9 @@ def test_edit_uploads_bytes_and_a_mask(
         masked = matrix_client.edit(prompt="sky", image=image, mask=mask)
         assert isinstance(masked, ImageGenerationResult)
         _billed_once(emulator, 2)
+        with pytest.raises(ImageInputError, match="same size"):  # checked before sending
+            matrix_client.edit(prompt="sky", image=image, mask=_png((32, 32), alpha=0))
+        assert len(_edit_statuses(emulator)) == 2
 
 
 # ------------------------------------------------------------------------ get / list tasks
