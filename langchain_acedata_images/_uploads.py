@@ -57,7 +57,8 @@ class EditUpload:
         """The multipart files (``None`` for JSON)."""
         if self.encoding != "multipart":
             return None
-        name = "image" if len(self.images) == 1 else "image[]"
+        # As the OpenAI SDK names them: ``image`` for one file, ``image[]`` for a list.
+        name = "image" if self.single else "image[]"
         files = [
             (name, (entry.filename, entry.data, entry.mime_type))
             for entry in self.images

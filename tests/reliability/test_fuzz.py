@@ -13,6 +13,7 @@ respx (in-process) or with the emulator's stats (real loopback round trips).
 from __future__ import annotations
 
 import base64
+import email.policy
 import io
 import json
 import os
@@ -20,6 +21,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from email.parser import BytesParser
 from typing import Any
 
 import httpx
@@ -40,6 +42,7 @@ from langchain_acedata_images import (
     OpenAIGenerateImageTool,
     RetryPolicy,
 )
+from langchain_acedata_images._fanout import plan_for
 from langchain_acedata_images.emulator import RunningEmulator
 from langchain_acedata_images.emulator import rules as server_rules
 from langchain_acedata_images.models import (
@@ -465,7 +468,9 @@ def mock_api() -> Iterator[list[httpx.Request]]:
     def answer(request: httpx.Request) -> httpx.Response:
         sent.append(request)
         if request.url.path in (GENERATIONS, EDITS):
-            return httpx.Response(200, json=_ANSWER)
+            # As many images as asked, as a server honouring n does.
+            count = decoded_body(request).get("n") or 1
+            return httpx.Response(200, json={**_ANSWER, "data": _ANSWER["data"] * count})
         return httpx.Response(404, json={"error": {"code": "not_found", "message": "no"}})
 
     with respx.mock(assert_all_called=False) as router:
@@ -485,8 +490,51 @@ def tool_call(args: Any, name: str = "openai_generate_image") -> dict[str, Any]:
 
 def sent_body(sent: list[httpx.Request]) -> dict[str, Any]:
     assert len(sent) == 1, [request.url for request in sent]
-    body: dict[str, Any] = json.loads(sent[0].content)
-    return body
+    return decoded_body(sent[0])
+
+
+_FORM_INTEGERS = frozenset({"n", "output_compression", "partial_images"})
+_FORM_BOOLEANS = frozenset({"async", "stream"})
+
+
+def decoded_body(request: httpx.Request) -> dict[str, Any]:
+    """A JSON body, or a multipart one as the equivalent JSON (files as ``data:`` URLs)."""
+    content_type = request.headers["content-type"]
+    if not content_type.startswith("multipart/form-data"):
+        body: dict[str, Any] = json.loads(request.content)
+        return body
+    head = f"content-type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + request.content)
+    form: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True)
+        if part.get_filename() is not None:
+            url = f"data:{part.get_content_type()};base64,{base64.b64encode(data).decode()}"
+            if name == "image[]":
+                form.setdefault("image", []).append(url)
+            else:
+                form[name] = url
+        elif name in _FORM_INTEGERS:
+            form[name] = int(data)
+        elif name in _FORM_BOOLEANS:
+            form[name] = data == b"true"
+        else:
+            form[name] = data.decode()
+    return form
+
+
+def sent_bodies(sent: list[httpx.Request], request: Any) -> list[dict[str, Any]]:
+    """The bodies of one call: one job, or one single-image job per image asked."""
+    plan = plan_for(request)
+    assert len(sent) == plan.jobs, [r.url for r in sent]
+    bodies = [decoded_body(r) for r in sent]
+    if plan.fanned_out:
+        assert all("n" not in body for body in bodies)
+        trace_ids = sorted(body["trace_id"] for body in bodies)
+        stem = trace_ids[0].rsplit("-", 1)[0]
+        assert sorted(trace_ids) == sorted(f"{stem}-{i}" for i in range(1, plan.jobs + 1))
+    return bodies
 
 
 def server_accepts(validate: Callable[[dict[str, Any]], Any], body: dict[str, Any]) -> None:
@@ -527,13 +575,14 @@ def test_every_valid_generation_is_sent_as_a_body_the_emulator_accepts(
 ) -> None:
     with mock_api() as sent, fuzz_client() as client:
         client.generate(args, wait=wait)
-    body = sent_body(sent)
-    server_accepts(server_rules.validate_generation, body)
-    assert_same_fields(args, body, GenerateImageInput)
-    assert body["trace_id"].startswith("lcai-")
-    streamed = wait and not args.get("callback_url") and bool(args.get("partial_images"))
-    assert body.get("stream", False) is streamed
-    assert body.get("async", False) is not streamed
+    request = GenerateImageInput.model_validate(args)
+    for body in sent_bodies(sent, request):
+        server_accepts(server_rules.validate_generation, body)
+        assert_same_fields(_as_sent(args, request), body, GenerateImageInput)
+        assert body["trace_id"].startswith("lcai-")
+        streamed = wait and not args.get("callback_url") and bool(args.get("partial_images"))
+        assert body.get("stream", False) is streamed
+        assert body.get("async", False) is not streamed
 
 
 @FUZZ
@@ -543,9 +592,17 @@ def test_every_valid_edit_is_sent_as_a_body_the_emulator_accepts(
 ) -> None:
     with mock_api() as sent, fuzz_client() as client:
         client.edit(args, wait=wait)
-    body = sent_body(sent)
-    server_accepts(server_rules.validate_edit, body)
-    assert_same_fields(args, body, EditImageInput)
+    request = EditImageInput.model_validate(args)
+    for body in sent_bodies(sent, request):
+        server_accepts(server_rules.validate_edit, body)
+        assert_same_fields(_as_sent(args, request), body, EditImageInput)
+
+
+def _as_sent(args: dict[str, Any], request: Any) -> dict[str, Any]:
+    """The arguments one job carries: without ``n`` when the call was fanned out."""
+    if plan_for(request).fanned_out:
+        return {name: value for name, value in args.items() if name != "n"}
+    return args
 
 
 # ----------------------------------------------------------- properties: invalid input
@@ -638,7 +695,7 @@ loose_args = st.one_of(
 def test_tool_calls_with_loose_llm_arguments_are_either_refused_or_accepted_by_the_server(
     args: dict[str, Any],
 ) -> None:
-    """Whatever an LLM sends: a clear error and no request, or one body the server accepts."""
+    """Whatever an LLM sends: a clear error and no request, or bodies the server accepts."""
     with mock_api() as sent, fuzz_client() as client:
         message = OpenAIGenerateImageTool(client=client).invoke(tool_call(args))
     assert isinstance(message, ToolMessage)
@@ -657,15 +714,15 @@ def test_tool_calls_with_loose_llm_arguments_are_either_refused_or_accepted_by_t
     event("accepted")
     assert message.status == "success", message.content
     assert isinstance(message.artifact, ImageGenerationResult)
-    body = sent_body(sent)
-    try:
-        server_rules.validate_generation(body)
-    except server_rules.RuleViolation as violation:
-        # nano-banana takes any WxH; only the emulator's renderer is limited to 4096x4096.
-        refusal = str(violation)
-    else:
-        refusal = ""
-    assert not refusal or "the emulator draws at most" in refusal, (body, refusal)
+    for body in sent_bodies(sent, GenerateImageInput.model_validate(args)):
+        try:
+            server_rules.validate_generation(body)
+        except server_rules.RuleViolation as violation:
+            # nano-banana takes any WxH; only the emulator's renderer is limited to 4096x4096.
+            refusal = str(violation)
+        else:
+            refusal = ""
+        assert not refusal or "the emulator draws at most" in refusal, (body, refusal)
 
 
 # ---------------------------------------------------------------- real round trips
@@ -682,11 +739,12 @@ def test_valid_generations_round_trip_through_the_emulator(
     assert isinstance(result, ImageGenerationResult)
     assert len(result.images) == (args.get("n") or 1)
     request = GenerateImageInput.model_validate(args)
-    task = emulator.state.task(trace_id=result.trace_id)
-    assert task is not None
-    assert task.request["prompt"] == request.prompt
+    for task_id in result.task_ids:
+        task = emulator.state.task(task_id)
+        assert task is not None
+        assert task.request["prompt"] == request.prompt
     stats = emulator.stats()
-    assert stats["submissions"] == before + 1
+    assert stats["submissions"] == before + plan_for(request).jobs
     assert stats["duplicate_trace_ids"] == []
 
 
@@ -699,7 +757,8 @@ def test_valid_edits_round_trip_through_the_emulator(
     with emulator_client(emulator.base_url) as client:
         result = client.edit(args)
     assert isinstance(result, ImageGenerationResult)
-    assert emulator.stats()["submissions"] == before + 1
+    jobs = plan_for(EditImageInput.model_validate(args)).jobs
+    assert emulator.stats()["submissions"] == before + jobs
 
 
 # ------------------------------------------------ explicit LLM mistakes through the tool
@@ -813,7 +872,8 @@ def test_numeric_strings_are_read_as_numbers(api: list[httpx.Request]) -> None:
     """LLMs quote numbers; pydantic's lax mode reads "2" as 2 and the API gets an integer."""
     with fuzz_client() as client:
         tool = OpenAIGenerateImageTool(client=client)
-        message = tool.invoke(tool_call({"prompt": "x", "n": "2", "partial_images": "0"}))
+        args = {"prompt": "x", "model": "dall-e-2", "n": "2", "partial_images": "0"}
+        message = tool.invoke(tool_call(args))
     assert message.status == "success"
     body = sent_body(api)
     assert body["n"] == 2
@@ -827,8 +887,10 @@ async def test_unicode_and_injection_prompts_arrive_verbatim(
     """Any text is only ever JSON-encoded into the body: it reaches the API unchanged."""
     async with emulator_client(emulator.base_url) as client:
         tool = OpenAIGenerateImageTool(client=client)
+        # dall-e-2 draws small images fast, but takes 1,000 characters at most.
+        model = "dall-e-2" if len(prompt) <= 1000 else "gpt-image-2"
         message = await tool.ainvoke(
-            tool_call({"prompt": prompt, "model": "dall-e-2", "size": "256x256"})
+            tool_call({"prompt": prompt, "model": model, "size": "256x256"})
         )
     assert message.status == "success", message.content
     result = message.artifact
