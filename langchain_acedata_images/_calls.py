@@ -25,11 +25,12 @@ from ._fanout import (
     sub_trace_ids,
 )
 from ._flows import image_flow, resume_flow
+from ._lookups import list_flow, lookup_flow
 from ._steps import Flow, Job
 from ._uploads import REFUSED_STATUSES
-from .errors import AceDataImagesError, APIError
+from .errors import AceDataImagesError, APIError, TaskNotFoundError
 from .handles import HandleCache, handles_for
-from .models import ImageGenerationResult, ImageTask
+from .models import ImageGenerationResult, ImageTask, TaskQuery
 
 logger = logging.getLogger("langchain_acedata_images.client")
 
@@ -132,8 +133,25 @@ class Call:
         return flows
 
 
+def group_flow(base: BaseImagesClient, trace_id: str) -> Flow[list[str]]:
+    """Task ids of the call with ``trace_id``: its own task, else its single-image jobs."""
+    record = yield from lookup_flow(base, None, trace_id)
+    if record is not None:
+        return [record.id] if record.id else []
+    # A call delivered by several jobs gave them trace ids <trace_id>-1 … -10 (n <= 10).
+    query = TaskQuery(trace_ids=sub_trace_ids(trace_id, 1, 10), limit=10)
+    listed = yield from list_flow(base, query)
+    order = {trace: index for index, trace in enumerate(query.trace_ids or [])}
+    jobs = sorted(
+        (item for item in listed.items if item.id and item.trace_id in order),
+        key=lambda item: order[item.trace_id or ""],
+    )
+    return [item.id for item in jobs if item.id]
+
+
 class Resume:
-    """Waiting for the job(s) of an earlier call by task id (comma-joined for several)."""
+    """Waiting for the job(s) of an earlier call by task id (comma-joined for several) or by
+    the call's trace id (its own task, else the single-image jobs derived from it)."""
 
     def __init__(
         self,
@@ -148,13 +166,25 @@ class Resume:
         self.results: list[ImageGenerationResult] = []
         self.errors: list[AceDataImagesError] = []
 
-    def first_round(self) -> list[Flow[ImageGenerationResult]]:
+    def first_round(self) -> list[Flow[Any]]:
+        if not self.ids and self.trace_id:
+            return [group_flow(self.base, self.trace_id)]
+        return self._waits()
+
+    def _waits(self) -> list[Flow[Any]]:
         if len(self.ids) <= 1:
             task_id = self.ids[0] if self.ids else None
-            return [resume_flow(self.base, task_id, self.trace_id, self.max_wait)]
+            trace_id = None if task_id else self.trace_id
+            return [resume_flow(self.base, task_id, trace_id, self.max_wait)]
         return [resume_flow(self.base, task_id, None, self.max_wait) for task_id in self.ids]
 
-    def absorb(self, ended: Sequence[Ended]) -> list[Flow[ImageGenerationResult]]:
+    def absorb(self, ended: Sequence[Ended]) -> list[Flow[Any]]:
+        if len(ended) == 1 and isinstance(ended[0], list):  # what group_flow found
+            if not ended[0]:
+                self.errors.append(TaskNotFoundError("no image task found", trace_id=self.trace_id))
+                return []
+            self.ids = ended[0]
+            return self._waits()
         for item in ended:
             if isinstance(item, ImageGenerationResult):
                 self.results.append(remember(item, self.cache))
