@@ -67,8 +67,17 @@ def merge_results(
     trace_id: str,
     how: str,
 ) -> ImageGenerationResult:
-    """One result from the jobs of a call; raises the first error when no job made images."""
+    """One result from the jobs of a call; raises the first error when no job made images
+    (a timeout of every job names them all, so they can be resumed together)."""
     if not results:
+        running = [error for error in errors if isinstance(error, TaskTimeoutError)]
+        if len(running) == len(errors) > 1:
+            raise TaskTimeoutError(
+                running[0].message,
+                waited=max(error.waited for error in running),
+                task_id=_joined(error.task_id for error in running),
+                trace_id=trace_id,
+            )
         raise errors[0]
     images = [image for result in results for image in result.images]
     first = results[0]

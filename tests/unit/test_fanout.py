@@ -19,6 +19,7 @@ from langchain_acedata_images import (
     ModerationError,
     TaskFailedError,
     TaskNotFoundError,
+    TaskTimeoutError,
 )
 from langchain_acedata_images._fanout import plan_for, split_task_id, sub_trace_ids
 from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS
@@ -215,3 +216,19 @@ def test_a_failed_group_member_without_images_raises(
     )
     with pytest.raises(TaskFailedError):
         client.wait_for_task("t1,t2")
+
+
+def test_every_job_still_running_names_them_all(
+    api: respx.MockRouter, clock: object, client: AceDataImagesClient
+) -> None:
+    numbers = iter(range(1, 10))
+    api.post(GEN).mock(
+        side_effect=lambda request: httpx.Response(200, json={"task_id": f"t{next(numbers)}"})
+    )
+    api.post(TASKS).mock(
+        side_effect=lambda r: httpx.Response(200, json={"id": json.loads(r.content)["id"]})
+    )
+    with pytest.raises(TaskTimeoutError) as caught:
+        client.generate(prompt="x", n=2, trace_id="c", max_wait=5)
+    assert sorted(split_task_id(caught.value.task_id)) == ["t1", "t2"]
+    assert caught.value.trace_id == "c"
