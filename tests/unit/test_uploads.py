@@ -24,7 +24,7 @@ from langchain_acedata_images import (
     ServerError,
 )
 from langchain_acedata_images._image_inputs import ImageFile
-from langchain_acedata_images._uploads import plan_upload
+from langchain_acedata_images._uploads import EditUpload, plan_upload
 from tests.conftest import BASE_URL
 
 EDITS = "/openai/images/edits"
@@ -225,6 +225,12 @@ def _file(data: bytes) -> ImageFile:
 def test_plan_upload_choices() -> None:
     request = EditImageInput(prompt="x", image=["https://a/1.png"])
     assert plan_upload(request, ["https://a/1.png"], None).encoding == "json"
+    data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    inline = plan_upload(request, [data_url], None)
+    assert inline.encoding == "json"  # data: URLs are URLs: JSON stays the default
+    uploaded = EditUpload((ImageFile(png(), "image/png", "image.png"),), None, "multipart")
+    assert inline.alternative() == uploaded
+    assert plan_upload(request, [data_url], _file(png())).encoding == "multipart"
     mixed = plan_upload(request, ["https://a/1.png", _file(png())], None)
     assert (mixed.encoding, mixed.alternative()) == ("json", None)
     uploads = plan_upload(request, [_file(png())], None)
@@ -234,3 +240,16 @@ def test_plan_upload_choices() -> None:
     assert masked.alternative() is None  # JSON cannot carry a mask
     with pytest.raises(ImageInputError, match="not an http"):
         plan_upload(request, ["https://a/1.png"], _file(png()))
+
+
+def test_refused_data_urls_are_uploaded_instead(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    refused = httpx.Response(400, json={"error": {"message": "JSON mode takes no file bytes"}})
+    route = api.post(EDITS).mock(side_effect=[refused, httpx.Response(200, json=DONE)])
+    data_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    client.edit(prompt="x", image=[data_url])
+    first, second = (call.request for call in route.calls)
+    assert json.loads(first.content)["image"] == [data_url]
+    _, files = form(second)
+    assert files == [("image[]", "image/png", png())]
