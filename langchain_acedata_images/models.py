@@ -439,16 +439,16 @@ class GenerateImageInput(_ImageRequestBase):
 class EditImageInput(_ImageRequestBase):
     """Arguments of ``openai_edit_image``: the generation fields plus the image(s) to edit."""
 
+    # A mask is an image the LLM rarely has: programs send it; the LLM's schema stays short.
+    developer_only_fields: ClassVar[frozenset[str]] = frozenset({"mask"})
+
     image: str | list[str] = Field(
-        description=(
-            "URL, img:… reference or saved path from a result; or up to 16: the first is "
-            "edited, the rest references."
-        ),
+        description="URL, img:… ref or saved path; or up to 16 (first edited, rest references).",
     )
     mask: str | None = Field(
         default=None,
         min_length=1,
-        description="PNG mask like image, same size as the first; transparent = edited.",
+        description="PNG like image, first image's size; transparent = edited.",
     )
     size: str | None = Field(
         default=None, max_length=11, description="WIDTHxHEIGHT or auto (default)."
@@ -497,6 +497,8 @@ class TaskQuery(LLMArgs):
     """Filters of ``retrieve_batch`` on ``/openai/tasks``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Account-level filters (documented variant B): for programs, not worth the LLM's bytes.
+    developer_only_fields: ClassVar[frozenset[str]] = frozenset({"application_id", "user_id"})
 
     ids: list[str] | None = Field(default=None, max_length=100, description="Task ids.")
     trace_ids: list[str] | None = Field(default=None, max_length=100, description="Trace ids.")
