@@ -21,6 +21,7 @@ from langchain_acedata_images import (
     ImageGenerationResult,
     ImageInputError,
     InvalidRequestError,
+    OpenAIEditImageTool,
     ServerError,
 )
 from langchain_acedata_images._image_inputs import ImageFile
@@ -253,3 +254,17 @@ def test_refused_data_urls_are_uploaded_instead(
     assert json.loads(first.content)["image"] == [data_url]
     _, files = form(second)
     assert files == [("image[]", "image/png", png())]
+
+
+def test_the_edit_tool_takes_a_mask_the_llm_schema_leaves_out(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    tool = OpenAIEditImageTool(client=client)
+    assert "mask" not in json.dumps(tool.tool_call_schema.model_json_schema())
+    route = api.post(EDITS).respond(200, json=DONE)
+    inline = "data:image/png;base64," + base64.b64encode(png()).decode()
+    args = {"prompt": "sky", "image": inline, "mask": inline}
+    message = tool.invoke({"type": "tool_call", "id": "1", "name": tool.name, "args": args})
+    assert message.status == "success", message.content
+    _, files = form(route.calls.last.request)
+    assert [name for name, _, _ in files] == ["image", "mask"]
