@@ -321,10 +321,10 @@ async def test_wait_false_then_resume(
     assert isinstance(fetched.artifact, ImageGenerationResult)
     assert len(fetched.artifact.images) == 2
     assert len(REFERENCE.findall(fetched.content)) == 2
-    resumed = await matrix_client.await_task(task.task_id)
+    resumed = await matrix_client.await_for_task(task.task_id)
     assert len(resumed.images) == 2
     if dialect == "a":  # the call's trace id finds its single-image jobs too
-        by_trace = await matrix_client.await_task(trace_id=task.trace_id)
+        by_trace = await matrix_client.await_for_task(trace_id=task.trace_id)
         assert sorted(by_trace.task_ids) == sorted(task.task_ids)
     _billed_once(emulator, 2)
     await matrix_client.aclose()
