@@ -141,12 +141,17 @@ def plan_image_inputs(
 
 
 def _inside_any(path: Path, directories: Sequence[str | os.PathLike[str]]) -> Path | None:
-    """``path`` resolved, if it lies inside one of ``directories``; else ``None``."""
+    """``path`` resolved, if it lies inside one of ``directories``; else ``None``.
+
+    A relative path is read as the caller means it (from the working directory, like the
+    paths results print), else as relative to the directory itself.
+    """
+    path = path.expanduser()
     for directory in directories:
         base = Path(directory).expanduser().resolve()
-        resolved = (base / path.expanduser()).resolve()
-        if resolved.is_relative_to(base):
-            return resolved
+        for resolved in (path.resolve(), (base / path).resolve()):
+            if resolved.is_relative_to(base):
+                return resolved
     return None
 
 

@@ -102,3 +102,17 @@ def test_file_names_are_safe() -> None:
     assert image_file(JPEG, name="x.png").filename == "x.jpg"  # the bytes decide the type
     assert "bytes" in repr(image_file(PNG))
     assert "\\x89" not in repr(image_file(PNG))
+
+
+def test_relative_paths_into_a_trusted_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "fox.png").write_bytes(PNG)
+    for entry in ("images/fox.png", "fox.png"):  # from the working directory, or the save dir
+        (loaded,) = load_image_inputs(entry, trusted_dirs=["images"])
+        assert isinstance(loaded, ImageFile)
+        assert loaded.filename == "fox.png"
+    with pytest.raises(ImageInputError, match="local files are not enabled"):
+        load_image_inputs("images/../../x.png", trusted_dirs=["images"])
