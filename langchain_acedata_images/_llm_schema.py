@@ -9,27 +9,24 @@ subsets of JSON Schema. :class:`CompactJsonSchema` keeps what every converter un
 - ``type``, ``enum``, ``items``, ``anyOf`` and ``description``; limits are stated in the
   descriptions and enforced by validation, whose errors name the allowed values;
 - no ``default`` (strict OpenAI and Azure reject it; descriptions say what the default is);
-- every optional field is nullable, because strict mode makes every field required: a
-  ``null`` then means "use the default". :class:`LLMArgs` validates it that way.
+- ``null`` only where a strict-mode LLM needs it. Strict mode makes every field required, so
+  an optional field where no value fits every call (``style`` with a model other than
+  dall-e-3, a webhook URL, a time filter) is ``anyOf [X, {"type": "null"}]`` and ``null``
+  means "the default". Optional fields that every call accepts some value of
+  (:attr:`LLMArgs.choice_fields`: model, quality, output format, ...) are plain: strict
+  mode picks a value. Validation accepts ``null`` for every optional field either way.
 
-Nullable comes in two forms, because no single one is accepted everywhere:
-
-- ``args_schema.model_json_schema()`` writes ``anyOf [X, {"type": "null"}]``. It is what
-  langchain-google-genai reads (``convert_to_genai_function_declarations`` takes a tool's
-  ``args_schema``), and its converter raises on a list of types.
-- ``tool_call_schema`` (:func:`llm_form`) writes ``"type": [X, "null"]`` (and ``null`` in an
-  ``enum``), 15-21 bytes less per field. It is what ``convert_to_openai_tool`` reads, so
-  OpenAI (also ``strict=True``), Anthropic and the other providers converting through it.
-
-``tests/unit/test_llm_schema.py`` converts every tool with all three converters.
+``anyOf`` is the only nullable form all three converters accept: OpenAI takes
+``"type": [X, "null"]`` too, but Gemini's converter (also behind its ``bind_tools``, which
+goes through ``convert_to_openai_tool``) rejects a list of types and ``null`` in an enum.
+``tests/unit/test_llm_schema.py`` converts every tool with all of them.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.json_schema import (
@@ -71,22 +68,6 @@ def compact_property(schema: dict[str, Any], *, required: bool) -> dict[str, Any
     return compact
 
 
-def type_list_nulls(schema: dict[str, Any]) -> dict[str, Any]:
-    """``anyOf [X, null]`` properties rewritten as ``"type": [X, "null"]`` where X has a type."""
-    properties = {}
-    for name, value in schema["properties"].items():
-        options = value.get("anyOf", [])
-        if len(options) == 2 and options[1] == _NULL and isinstance(options[0].get("type"), str):
-            option = options[0]
-            value = {**option, "type": [option["type"], "null"]} | {
-                key: item for key, item in value.items() if key != "anyOf"
-            }
-            if "enum" in option:
-                value["enum"] = [*option["enum"], None]
-        properties[name] = value
-    return {**schema, "properties": properties}
-
-
 def compact_object(schema: dict[str, Any]) -> dict[str, Any]:
     """An object schema with compact properties (no title, description or ``$defs``)."""
     required = list(schema.get("required", []))
@@ -109,9 +90,6 @@ class CompactJsonSchema(GenerateJsonSchema):
         return compact_object(super().generate(schema, mode))
 
 
-LLMArgsT = TypeVar("LLMArgsT", bound="LLMArgs")
-
-
 class LLMArgs(BaseModel):
     """Base of the tools' argument models: compact schema, ``null`` means "the default".
 
@@ -132,8 +110,9 @@ class LLMArgs(BaseModel):
     developer_only_fields: ClassVar[frozenset[str]] = frozenset()
     #: Values the application fixed: added to every call (hidden from the schema).
     pinned_values: ClassVar[Mapping[str, Any]] = MappingProxyType({})
-    #: How optional fields say "nullable"; ``"type_list"`` on :func:`llm_form` classes.
-    null_form: ClassVar[Literal["any_of", "type_list"]] = "any_of"
+    #: Optional fields every call accepts some value of: not nullable in the schema, so a
+    #: strict-mode LLM picks a value (see the module docstring); ``null`` still validates.
+    choice_fields: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -185,9 +164,18 @@ class LLMArgs(BaseModel):
             by_alias, ref_template, schema_generator, mode, union_format=union_format
         )
         if schema_generator is CompactJsonSchema:
-            schema = cls._narrow_schema(schema)
-            if cls.null_form == "type_list":
-                schema = type_list_nulls(schema)
+            schema = cls._narrow_schema(cls._unwrap_choices(schema))
+        return schema
+
+    @classmethod
+    def _unwrap_choices(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        """:attr:`choice_fields` without their ``null`` option."""
+        for name in cls.choice_fields & schema["properties"].keys():
+            value = schema["properties"][name]
+            options = value.get("anyOf", [])
+            if len(options) == 2 and options[1] == _NULL:
+                rest = {key: item for key, item in value.items() if key != "anyOf"}
+                schema["properties"][name] = {**options[0], **rest}
         return schema
 
     @classmethod
@@ -201,21 +189,4 @@ class LLMArgs(BaseModel):
         return schema
 
 
-@functools.cache
-def llm_form(model: type[LLMArgsT]) -> type[LLMArgsT]:
-    """``model`` with the type-list nullable form: what a tool's ``tool_call_schema`` is.
-
-    Same fields and validation; cached, so a tool's definition is built once per model.
-    """
-    namespace = {"null_form": "type_list", "__module__": model.__module__, "__doc__": model.__doc__}
-    return type(model.__name__, (model,), namespace)
-
-
-__all__ = [
-    "CompactJsonSchema",
-    "LLMArgs",
-    "compact_object",
-    "compact_property",
-    "llm_form",
-    "type_list_nulls",
-]
+__all__ = ["CompactJsonSchema", "LLMArgs", "compact_object", "compact_property"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -175,11 +176,10 @@ MODEL_SPECIFIC_FIELDS: dict[str, Callable[[str, ModelRules], bool]] = {
 #: What each model is good at, in the fewest words (the LLM reads these on every turn).
 MODEL_NOTES: dict[str, str] = {
     "gpt-image-1": "versatile",
-    "gpt-image-2": "newest, to 4K",
+    "gpt-image-2": "newest, 4K",
     "dall-e-3": "artistic",
-    "dall-e-2": "cheap",
-    "nano-banana": "Gemini, fast",
-    "nano-banana-pro": "Gemini, best",
+    "nano-banana": "fast",
+    "nano-banana-pro": "best",
 }
 
 
@@ -207,6 +207,8 @@ class _ImageRequestBase(LLMArgs):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
+    #: Optional arguments every model takes some value of (strict mode picks one, not null).
+    choice_fields = frozenset({"model", "n", "quality", "output_format", "response_format"})
     #: The models a tool offers (``None``: all); set on narrowed subclasses, named in errors.
     offered_models: ClassVar[tuple[str, ...] | None] = None
     #: The model used when the LLM gives none (the first offered one on narrowed subclasses).
@@ -223,7 +225,7 @@ class _ImageRequestBase(LLMArgs):
     callback_url: str | None = Field(
         default=None,
         max_length=2048,
-        description="Webhook URL; answers at once with a task id.",
+        description="Webhook URL for the result; answers at once.",
     )
     output_format: OutputFormat = "png"
     response_format: ResponseFormat = "url"
@@ -250,11 +252,11 @@ class _ImageRequestBase(LLMArgs):
         properties = schema["properties"]
         if offered is None or "model" not in properties:
             return schema
-        properties["model"]["anyOf"][0]["enum"] = list(offered)
+        properties["model"]["enum"] = list(offered)
         properties["model"]["description"] = model_description(offered, cls.default_model)
         if "quality" in properties:
             allowed = {q for name in offered for q in cls._allowed_qualities(MODEL_RULES[name])}
-            enum = properties["quality"]["anyOf"][0]
+            enum = properties["quality"]
             enum["enum"] = [quality for quality in enum["enum"] if quality in allowed]
         return schema
 
@@ -436,14 +438,18 @@ class GenerateImageInput(_ImageRequestBase):
         return problems
 
 
+_URL_LIST = {"type": "array", "items": {"type": "string"}}
+
+
 class EditImageInput(_ImageRequestBase):
     """Arguments of ``openai_edit_image``: the generation fields plus the image(s) to edit."""
 
     # A mask is an image the LLM rarely has: programs send it; the LLM's schema stays short.
     developer_only_fields: ClassVar[frozenset[str]] = frozenset({"mask"})
 
-    image: str | list[str] = Field(
-        description="URL, img:… ref or saved path; or up to 16 (first edited, rest references).",
+    # Shown to the LLM as a list (one shape is shorter and clearer); a single URL still validates.
+    image: Annotated[str | list[str], WithJsonSchema(_URL_LIST)] = Field(
+        description="1-16 URLs, img:… refs or saved paths; the first is edited, the rest references.",
     )
     mask: str | None = Field(
         default=None,
@@ -499,6 +505,9 @@ class TaskQuery(LLMArgs):
     model_config = ConfigDict(extra="forbid", frozen=True)
     # Account-level filters (documented variant B): for programs, not worth the LLM's bytes.
     developer_only_fields: ClassVar[frozenset[str]] = frozenset({"application_id", "user_id"})
+
+    #: Always some valid value: all types, from the start, a page size.
+    choice_fields = frozenset({"type", "offset", "limit"})
 
     ids: list[str] | None = Field(default=None, max_length=100, description="Task ids.")
     trace_ids: list[str] | None = Field(default=None, max_length=100, description="Trace ids.")

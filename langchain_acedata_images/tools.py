@@ -25,7 +25,7 @@ from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, Field, model_validator
 
 from ._image_inputs import LoadedImage, aload_image_inputs, load_image_inputs
-from ._llm_schema import LLMArgs, llm_form
+from ._llm_schema import LLMArgs
 from ._narrowing import narrowed_args
 from ._text import (
     ToolContent,
@@ -58,19 +58,19 @@ GENERATE_DESCRIPTION = (
 )
 
 EDIT_DESCRIPTION = (
-    "Edit images by instruction: restyle, add/remove objects, new background, merge "
-    "references. Returns image URLs (or saved paths), revised prompt, task id."
+    "Edit images by instruction: restyle, add/remove objects, merge references. Returns "
+    "image URLs (or saved paths), revised prompt, task id."
 )
 _LOCAL_FILES_NOTE = "Local image file paths are accepted too."
 
 GET_TASK_DESCRIPTION = (
-    "Get an earlier image job (e.g. still running) by task_id or trace_id. Returns its "
-    "images, a note to call again later, or why it failed."
+    "Get an earlier image job by task_id or trace_id. Returns its images, a note to call "
+    "again later, or why it failed."
 )
 
 LIST_TASKS_DESCRIPTION = (
-    "List the account's image jobs, e.g. to find a lost task id. Returns one line per job: id, "
-    "type, status, created, prompt, first image URL."
+    "List the account's image jobs, e.g. to find a lost task id. Returns one line per job: "
+    "id, type, status, time, prompt, image URL."
 )
 
 #: ``(content, artifact)`` as returned to LangChain with ``response_format="content_and_artifact"``.
@@ -90,13 +90,13 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
 
     @property
     def tool_call_schema(self) -> ArgsSchema:
-        """The args model in its compact LLM form (:func:`._llm_schema.llm_form`).
+        """The args model itself: its ``model_json_schema()`` is the compact LLM form.
 
         LangChain's default copies the fields into a plain model, losing that form.
         """
         schema = self.args_schema
         if isinstance(schema, type) and issubclass(schema, LLMArgs):
-            return llm_form(schema)
+            return schema
         return super().tool_call_schema
 
     @property

@@ -125,8 +125,9 @@ def run(quick: bool) -> BenchResult:
     )
     result.goals.append(Goal("toolkit (four tools)", rows["default"], TOOLKIT_GOAL, " B"))
     result.notes.append(
-        "optional fields are nullable (strict mode makes every field required; null means "
-        "the default); limits are enforced by validation, whose errors name allowed values"
+        "strict mode makes every field required: optional fields no value of which fits "
+        "every call are anyOf-nullable (null = the default), the others a free choice; "
+        "limits are enforced by validation, whose errors name the allowed values"
     )
     figures: dict[str, Any] = {"default": default, "profile": profile, "totals": rows}
     figures["acedatacloud"] = note

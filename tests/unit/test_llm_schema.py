@@ -1,8 +1,10 @@
 """Tool definitions: their size (pinned), every parameter kept, and every provider's conversion.
 
 A definition is paid on every LLM turn, measured as ``json.dumps(convert_to_openai_tool(tool))``.
-Each provider converter must keep all parameters, keep optional ones optional or nullable,
-and accept a call made of the converted schema's nulls, which must mean "the default".
+Each provider converter must keep all parameters and keep optional ones optional (or, in
+OpenAI's strict mode, where every field is required, nullable or a free choice among values
+every call accepts); a call made of the converted schema's nulls must validate and mean
+"the default".
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import respx
 from langchain_anthropic.chat_models import convert_to_anthropic_tool
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_google_genai import ChatGoogleGenerativeAI
 from langchain_google_genai._function_utils import convert_to_genai_function_declarations
 from langchain_openai import ChatOpenAI
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from langchain_acedata_images import (
     AGENT_PROFILE,
@@ -27,7 +30,7 @@ from langchain_acedata_images import (
     OpenAIEditImageTool,
     OpenAIGenerateImageTool,
 )
-from langchain_acedata_images._llm_schema import LLMArgs, llm_form
+from langchain_acedata_images._llm_schema import LLMArgs
 from tests.conftest import BASE_URL, TOKEN
 
 #: Bytes of ``json.dumps(convert_to_openai_tool(tool))``: the limits of issue 12.
@@ -41,9 +44,11 @@ TOOLKIT_LIMIT = 5000
 STRICT_TOOLKIT_LIMIT = 5800
 PROFILE_TOOLKIT_LIMIT = 4000
 #: Values the LLM must give; everything else is optional.
-REQUIRED = {"prompt": "a red fox in snow", "image": "https://cdn.test/fox.png"}
+REQUIRED = {"prompt": "a red fox in snow", "image": ["https://cdn.test/fox.png"]}
 #: openai_get_task takes exactly one of its two optional ids.
 ONE_OF = {"openai_get_task": {"task_id": "t-1"}}
+#: What a strict-mode LLM may pick for the non-enum choice fields (enums: the first value).
+CHOICES = {"n": 1, "offset": 0, "limit": 12}
 
 
 def definition_bytes(tool: BaseTool, *, strict: bool | None = None) -> int:
@@ -75,6 +80,15 @@ def _required(tool: BaseTool) -> set[str]:
     return {name for name, field in _args_model(tool).model_fields.items() if field.is_required()}
 
 
+def _nullable(tool: BaseTool) -> set[str]:
+    return _llm_fields(tool) - _required(tool) - _args_model(tool).choice_fields
+
+
+def _enum_or_description(schema: dict[str, Any]) -> bool:
+    options = [schema, *schema.get("anyOf", [])]
+    return bool(schema.get("description")) or any("enum" in option for option in options)
+
+
 # ---------------------------------------------------------------------------------- sizes
 
 
@@ -99,13 +113,13 @@ def test_generate_keeps_all_13_parameters_each_with_an_enum_or_a_description() -
     properties = convert_to_openai_tool(generate)["function"]["parameters"]["properties"]
     assert len(properties) == 13
     assert not _args_model(generate).developer_only_fields
-    for name, schema in [*properties.items()]:
-        assert "enum" in schema or schema.get("description"), name
+    for name, schema in properties.items():
+        assert _enum_or_description(schema), name
     for tool in _tools():
         schema = convert_to_openai_tool(tool)["function"]["parameters"]
         assert set(schema["properties"]) == _llm_fields(tool), tool.name
         for name, field in schema["properties"].items():
-            assert "enum" in field or field.get("description"), (tool.name, name)
+            assert _enum_or_description(field), (tool.name, name)
 
 
 def test_definitions_carry_no_titles_defaults_or_limits() -> None:
@@ -128,10 +142,18 @@ def test_the_full_pydantic_schema_is_still_available() -> None:
 
 
 def _null_call(tool: BaseTool, properties: dict[str, Any]) -> dict[str, Any]:
-    """Every optional argument null (one id for openai_get_task), required ones given."""
-    required = _required(tool)
-    nulls = {name: REQUIRED[name] if name in required else None for name in properties}
-    return nulls | ONE_OF.get(tool.name, {})
+    """A strict call: nullable arguments null (one id for openai_get_task), choice fields
+    their first value, required ones given."""
+    call: dict[str, Any] = {}
+    for name, schema in properties.items():
+        if name in _required(tool):
+            call[name] = REQUIRED[name]
+        elif name in _nullable(tool):
+            call[name] = None
+        else:
+            enum = schema.get("enum") if isinstance(schema, dict) else schema.enum
+            call[name] = enum[0] if enum else CHOICES[name]
+    return call | ONE_OF.get(tool.name, {})
 
 
 def test_openai_strict_makes_every_field_required_and_optional_ones_nullable(
@@ -144,8 +166,10 @@ def test_openai_strict_makes_every_field_required_and_optional_ones_nullable(
         assert function["strict"] is True
         assert parameters["additionalProperties"] is False
         assert set(parameters["required"]) == set(parameters["properties"]) == _llm_fields(tool)
+        for name in _nullable(tool):  # strict-mode nulls where no value fits every call
+            assert {"type": "null"} in parameters["properties"][name]["anyOf"], name
         nulls = _null_call(tool, parameters["properties"])
-        jsonschema.validate(nulls, parameters)  # the strict schema lets every optional be null
+        jsonschema.validate(nulls, parameters)
         _args_model(tool).model_validate(nulls)
 
 
@@ -178,8 +202,19 @@ def test_anthropic_conversion_keeps_every_parameter(tools: list[BaseTool]) -> No
         _args_model(tool).model_validate(nulls)
 
 
-def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool]) -> None:
-    declarations = convert_to_genai_function_declarations(tools)[0].function_declarations
+def _openai_dicts(tools: list[BaseTool]) -> list[Any]:
+    """What ``ChatGoogleGenerativeAI.bind_tools`` keeps and converts for each request."""
+    bound: Any = ChatGoogleGenerativeAI(model="gemini-2.5-flash", google_api_key="test").bind_tools(
+        tools
+    )
+    assert bound.kwargs["tools"] == [convert_to_openai_tool(tool) for tool in tools]
+    return list(bound.kwargs["tools"])
+
+
+@pytest.mark.parametrize("form", ["tools", "bind_tools"])
+def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool], form: str) -> None:
+    given: list[Any] = list(tools) if form == "tools" else _openai_dicts(tools)
+    declarations = convert_to_genai_function_declarations(given)[0].function_declarations
     assert declarations is not None
     assert [declaration.name for declaration in declarations] == [tool.name for tool in tools]
     for tool, declaration in zip(tools, declarations, strict=True):
@@ -191,7 +226,7 @@ def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool]) ->
         assert set(parameters.required or []) == _required(tool)
         for name, schema in parameters.properties.items():
             assert schema.type is not None or schema.any_of, (tool.name, name)
-            if name not in _required(tool):
+            if name in _nullable(tool):
                 assert schema.nullable, (tool.name, name)
         nulls = _null_call(tool, parameters.properties)
         _args_model(tool).model_validate(nulls)
@@ -222,23 +257,21 @@ def test_a_call_of_nulls_sends_what_a_call_without_them_sends(
 ) -> None:
     tool = tool_cls(api_token=TOKEN, base_url=BASE_URL)  # type: ignore[call-arg]
     properties = convert_to_openai_tool(tool, strict=True)["function"]["parameters"]["properties"]
-    nulls = _null_call(tool, properties)
+    nulls = {name: None for name in properties if name in _nullable(tool)}
     required = {name: REQUIRED[name] for name in _required(tool)}
+    nulls |= required
     assert _sent_body(api, tool, nulls) == _sent_body(api, tool, required)
 
 
 def test_tool_call_schema_is_the_args_model_in_its_compact_form() -> None:
     generate = _tools()[0]
-    schema: Any = generate.tool_call_schema
-    assert isinstance(schema, type)
-    assert issubclass(schema, BaseModel)
-    assert schema is llm_form(_args_model(generate))
-    assert issubclass(schema, _args_model(generate))  # same validation
-    model = schema.model_json_schema()["properties"]["model"]
-    assert model["type"] == ["string", "null"]
-    assert model["enum"][-1] is None
-    portable = _args_model(generate).model_json_schema()["properties"]["model"]
-    assert portable["anyOf"][-1] == {"type": "null"}
+    assert generate.tool_call_schema is _args_model(generate)
+    properties = _args_model(generate).model_json_schema()["properties"]
+    assert properties["model"]["type"] == "string"  # a choice: strict mode picks a model
+    assert properties["style"]["anyOf"][-1] == {"type": "null"}  # null: no style fits all
+    assert _args_model(generate).model_validate({"prompt": "x", "model": None}).model == (
+        "gpt-image-1"
+    )
 
 
 def test_developer_only_fields_leave_the_schema_but_still_validate() -> None:

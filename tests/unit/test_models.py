@@ -8,7 +8,6 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_acedata_images import EditImageInput, GenerateImageInput, TaskQuery
-from langchain_acedata_images._llm_schema import llm_form
 from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS, MODEL_RULES, TaskRecord
 
 VALID: list[dict[str, Any]] = [
@@ -119,9 +118,8 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_every_known_model_has_rules() -> None:
-    schema_models = llm_form(GenerateImageInput).model_json_schema()["properties"]["model"]["enum"]
-    assert sorted(schema_models[:-1]) == sorted(MODEL_RULES)
-    assert schema_models[-1] is None  # null means the default model
+    schema_models = GenerateImageInput.model_json_schema()["properties"]["model"]["enum"]
+    assert sorted(schema_models) == sorted(MODEL_RULES)
 
 
 def test_tool_schema_keeps_every_parameter_with_an_enum_or_a_description() -> None:

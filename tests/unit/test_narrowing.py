@@ -114,17 +114,17 @@ def test_edit_pins_follow_the_edit_arguments(api: respx.MockRouter) -> None:
 def test_restricted_models_shrink_the_enum_and_the_rules_follow() -> None:
     tool = generate(models=("nano-banana", "dall-e-3"))
     props = properties(tool)
-    assert props["model"]["enum"] == ["nano-banana", "dall-e-3", None]
+    assert props["model"]["enum"] == ["nano-banana", "dall-e-3"]
     assert "nano-banana (default)" in props["model"]["description"]
     assert "gpt-image" not in props["model"]["description"]
     # no gpt-image model offered: its arguments leave the schema; dall-e-3 keeps style
     assert not {"background", "moderation", "partial_images"} & set(props)
     assert "style" in props
-    assert props["quality"]["enum"] == ["auto", "high", "medium", "low", "hd", "standard", None]
+    assert props["quality"]["enum"] == ["auto", "high", "medium", "low", "hd", "standard"]
     assert generate(models=("gpt-image-1",)).args_schema.model_fields  # type: ignore[union-attr]
     assert "style" not in properties(generate(models=("gpt-image-1", "nano-banana")))
     gpt_only = properties(generate(models=("gpt-image-1",)))
-    assert gpt_only["quality"]["enum"] == ["auto", "high", "medium", "low", None]
+    assert gpt_only["quality"]["enum"] == ["auto", "high", "medium", "low"]
 
 
 def test_the_first_offered_model_is_the_default_unless_gpt_image_1_is_offered(
