@@ -120,8 +120,9 @@ class LLMArgs(BaseModel):
         if not isinstance(data, dict):
             return data
         given = cls._without_nulls(data)
-        for name in sorted(cls.hidden_fields & given.keys()):
-            raise ValueError(cls._hidden_reason(name))
+        hidden = sorted(cls.hidden_fields & given.keys())
+        if hidden:  # one line per field, like the rule errors
+            raise ValueError("\n".join(cls._hidden_reason(name) for name in hidden))
         # A value pinned to None hides the argument and keeps its default.
         return cls._fill_defaults(cls._without_nulls({**given, **cls.pinned_values}))
 
