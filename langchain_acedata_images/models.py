@@ -449,7 +449,7 @@ class EditImageInput(_ImageRequestBase):
 
     # Shown to the LLM as a list (one shape is shorter and clearer); a single URL still validates.
     image: Annotated[str | list[str], WithJsonSchema(_URL_LIST)] = Field(
-        description="1-16 URLs, img:… refs or saved paths; the first is edited, the rest references.",
+        description="1-16 URLs, img:… refs or paths; the first is edited, the rest references.",
     )
     mask: str | None = Field(
         default=None,
