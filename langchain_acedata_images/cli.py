@@ -10,6 +10,7 @@ Problems are reported in one or two lines for people, without tracebacks.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -105,21 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
         if command != "tasks":
             _add_output_options(sub, named=command != "task")
 
-    emulator = commands.add_parser("emulator", help="serve the local emulator of the API")
-    _add_emulator_options(emulator)
+    # The emulator's own options (host, port, latency, dialect) are parsed by emulator.cli,
+    # imported only when this command runs: --help of the others must not need the extra.
+    commands.add_parser(
+        "emulator",
+        help="serve the local emulator of the API (acedata-images emulator --help)",
+        add_help=False,
+    )
     return parser
-
-
-def _add_emulator_options(parser: argparse.ArgumentParser) -> None:
-    """The emulator's own options (dialect flags included), declared in ``emulator/cli.py``."""
-    try:
-        from .emulator.cli import add_arguments
-    except ModuleNotFoundError:  # no emulator extra: ``_serve`` prints the install hint
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-        parser.add_argument("--latency", type=float, help="seconds each task takes")
-        return
-    add_arguments(parser)
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -246,17 +240,19 @@ def _list_tasks(args: argparse.Namespace, query: TaskQuery) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _serve(argv: list[str]) -> int:
     emulator = emulator_module()
-    from .emulator.cli import config_from_args
-
-    emulator.serve(config_from_args(args), host=args.host, port=args.port)
+    options = importlib.import_module(".cli", emulator.__name__)
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} emulator", description="Serve a local emulator of the image API."
+    )
+    options.add_arguments(parser)
+    args = parser.parse_args(argv)
+    emulator.serve(options.config_from_args(args), host=args.host, port=args.port)
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "emulator":
-        return _serve(args)
     values = request_values(args)
     try:
         request = REQUEST_MODELS[args.command].model_validate(values)
@@ -270,9 +266,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command != "emulator" and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return _run(args)
+        return _serve(extra) if args.command == "emulator" else _run(args)
     except UsageError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2

@@ -198,3 +198,20 @@ def test_module_entry_point_help() -> None:
     )
     assert "--output-compression" in completed.stdout
     assert "--name" in completed.stdout
+
+
+def test_the_emulator_command_takes_the_emulators_own_options(capsys: Capture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["emulator", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "acedata-images emulator" in out
+    for option in ("--port", "--latency", "--dialect"):
+        assert option in out
+
+
+def test_unknown_options_of_other_commands_are_still_errors(capsys: Capture) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["generate", "x", "--bogus"])
+    assert done.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
