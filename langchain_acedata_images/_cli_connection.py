@@ -89,23 +89,18 @@ def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -
 
 @contextmanager
 def open_client(target: Target, **options: Any) -> Iterator[AceDataImagesClient]:
-    """A client for ``target``; the embedded emulator runs for as long as it is open."""
+    """A client for ``target``; an embedded emulator runs for as long as it is open."""
+    if target.base_url is not None:
+        client = AceDataImagesClient(target.token, base_url=target.base_url, **options)
+    else:
+        # Loaded first, so a missing extra is reported before any notice about the emulator.
+        config = emulator_module().EmulatorConfig.from_env()
+        if "ACEDATA_EMULATOR_LATENCY" not in os.environ:
+            config = replace(config, latency=_DEMO_LATENCY)
+        client = AceDataImagesClient(emulator=config, **options)
     if target.notice:
         print(target.notice, file=sys.stderr)
-    if target.base_url is not None:
-        with AceDataImagesClient(target.token, base_url=target.base_url, **options) as client:
-            yield client
-        return
-    emulator = emulator_module()
-    config = emulator.EmulatorConfig.from_env()
-    if "ACEDATA_EMULATOR_LATENCY" not in os.environ:
-        config = replace(config, latency=_DEMO_LATENCY)
-    with (
-        emulator.run_emulator(config) as running,
-        AceDataImagesClient(
-            emulator.EMULATOR_TOKEN, base_url=running.base_url, **options
-        ) as client,
-    ):
+    with client:
         yield client
 
 
