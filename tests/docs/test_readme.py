@@ -129,3 +129,10 @@ def test_the_cli_edit_example_edits_what_the_generate_example_saved(tmp_path: Pa
     image = shlex.split(edit)[shlex.split(edit).index("--image") + 1]
     assert (tmp_path / image).is_file()
     assert len(list((tmp_path / Path(image).parent).iterdir())) == 2
+
+
+def test_the_tests_map_names_every_test_folder() -> None:
+    tests = ROOT / "tests"
+    folders = {path.parent.name for path in tests.glob("*/test_*.py")}
+    rows = set(re.findall(r"^\| `(\w+)/` \|", (tests / "README.md").read_text(), re.MULTILINE))
+    assert folders <= rows, f"add a row to tests/README.md for: {sorted(folders - rows)}"
