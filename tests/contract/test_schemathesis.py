@@ -35,6 +35,7 @@ CONFORMANCE = [
 ]
 AUTH = {"authorization": "Bearer schemathesis"}
 CHEAP = images.render_picture(images.Picture(prompt="", width=8, height=8))
+PICTURE = images.render_picture(images.Picture(prompt="input", width=16, height=16)).data
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,15 @@ def emulator() -> Iterator[RunningEmulator]:
             yield running
     finally:
         patch.undo()
+
+
+def real_pictures(body: dict[str, Any]) -> None:
+    """Swap generated file bytes for a real PNG (same count), so uploads can be decoded and the
+    success path of multipart edits is exercised too; the body stays schema-valid."""
+    if isinstance(body.get("image"), list):
+        body["image"] = [PICTURE] * len(body["image"])
+    if "mask" in body:
+        body["mask"] = PICTURE
 
 
 def run(emulator: RunningEmulator, mode: GenerationMode, path: str) -> dict[int, int]:
@@ -65,6 +75,8 @@ def run(emulator: RunningEmulator, mode: GenerationMode, path: str) -> dict[int,
     )
     @given(case=operation.as_strategy(mode, headers=AUTH))
     def check(case: Any) -> None:
+        if mode is GenerationMode.POSITIVE and case.media_type == "multipart/form-data":
+            real_pictures(case.body)
         response = case.call(base_url=emulator.base_url, timeout=30)
         seen[response.status_code] = seen.get(response.status_code, 0) + 1
         if mode is GenerationMode.POSITIVE:
@@ -92,6 +104,8 @@ def test_schema_valid_requests_never_get_5xx(emulator: RunningEmulator, path: st
     seen = run(emulator, GenerationMode.POSITIVE, path)
     assert sum(seen.values()) >= EXAMPLES // 2
     assert max(seen) < 500
+    # Most random schema-valid bodies break a per-model rule (400); some must succeed.
+    assert seen.get(200, 0) >= 1
 
 
 @pytest.mark.parametrize("path", ["generations", "edits"])
