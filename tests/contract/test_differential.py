@@ -48,7 +48,7 @@ class Case:
 @dataclass(frozen=True)
 class Verdicts:
     client: bool | None
-    """``None``: a model the client does not know yet (see ``CLIENT_PENDING_MODELS``)."""
+    """``None``: a model the client does not know (it sends those unchecked)."""
     emulator: bool
     contract: bool
 
@@ -75,8 +75,6 @@ class Intended:
     why: str
     matches: Callable[[Case], bool]
     verdicts: tuple[Verdicts, ...]
-    pending: bool = False
-    """Waiting for the client's models.py to catch up (issue 10 item 4, ``dialects``)."""
 
 
 def family_of(model: str) -> str:
@@ -256,11 +254,6 @@ def cases() -> Iterator[Case]:
 
 # ------------------------------------------------------------------------------ intended
 
-CLIENT_PENDING_MODELS = frozenset(
-    {"gpt-image-2:reverse", "gpt-image-2:official", "nano-banana-2-lite"}
-)
-"""Models of the OpenAPI enum the client's table lacks until ``dialects`` adds them."""
-
 NOT_GPT = frozenset({"dall-e-2", "dall-e-3", "nano-banana"})
 YES, NO = True, False
 
@@ -275,37 +268,15 @@ def _too_long_for(limits: dict[str, int], default: int) -> Callable[[Case], bool
 
 INTENDED: tuple[Intended, ...] = (
     Intended(
-        "client checks no per-model prompt length yet (dialects adds ModelRules.max_prompt): "
-        "dall-e-2 1,000 and dall-e-3 4,000 characters",
-        lambda c: (
-            c.kind == "generations"
-            and _too_long_for({"dall-e-2": 1_000, "dall-e-3": 4_000}, 32_000)(c)
-            and c.value <= 32_000
-        ),
-        (V(YES, NO, NO),),
-        pending=True,
-    ),
-    Intended(
         "dall-e-3 edit prompts over 4,000 characters: the edits document states no limit for "
-        "dall-e-3; the emulator applies the model's generation limit (the client will too)",
+        "dall-e-3; both tables apply the model's generation limit",
         lambda c: (
             c.kind == "edits"
             and c.model == "dall-e-3"
             and c.field == "prompt_length"
             and 4_000 < c.value <= 32_000
         ),
-        (V(YES, NO, YES), V(NO, NO, YES)),
-    ),
-    Intended(
-        "dall-e-2 edit prompts over 1,000 characters: client pending (see above)",
-        lambda c: (
-            c.kind == "edits"
-            and c.model == "dall-e-2"
-            and c.field == "prompt_length"
-            and 1_000 < c.value <= 32_000
-        ),
-        (V(YES, NO, NO),),
-        pending=True,
+        (V(NO, NO, YES),),
     ),
     Intended(
         "prompts over 32,000 characters where no limit is stated (nano-banana; dall-e-3 edits): "
@@ -399,13 +370,13 @@ def test_every_disagreement_is_intended(found: list[tuple[Case, Verdicts]]) -> N
 
 def test_every_intended_entry_still_applies(found: list[tuple[Case, Verdicts]]) -> None:
     used = {id(explained(case, verdicts)) for case, verdicts in found}
-    stale = [entry.why for entry in INTENDED if not entry.pending and id(entry) not in used]
+    stale = [entry.why for entry in INTENDED if id(entry) not in used]
     assert not stale
 
 
-def test_client_models_lag_only_by_the_pending_ones() -> None:
+def test_every_table_knows_the_documented_models() -> None:
     documented = set(request_schema("generations")["properties"]["model"]["enum"])
-    assert documented - set(client_models.KNOWN_MODELS) <= CLIENT_PENDING_MODELS
+    assert set(client_models.KNOWN_MODELS) == documented
     assert set(emulator_rules.MODELS) == documented
 
 
