@@ -7,8 +7,12 @@ by LangChain standard image content blocks for vision models.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from langchain_core.messages.content import (
     ImageContentBlock,
@@ -25,6 +29,7 @@ from .errors import (
     ConfigurationError,
     InsufficientBalanceError,
     InvalidRequestError,
+    MalformedAnswerError,
     ModerationError,
     RateLimitError,
     ResourceDisabledError,
@@ -34,20 +39,79 @@ from .errors import (
     TaskTimeoutError,
     TransportError,
 )
-from .models import ImageGenerationResult, ImageTask, TaskList, TaskRecord
+from .results import GeneratedImage, ImageGenerationResult, ImageTask, TaskList, TaskRecord
+from .storage import sniff
 
 #: Upper bound of the LLM-visible summary, whatever ``n`` and the URL lengths are.
 MAX_SUMMARY_BYTES = 1000
+#: Image content blocks: URLs longer than this are left out (the summary still lists them).
+MAX_BLOCK_URL_CHARS = 2048
+#: Image content blocks: at most this many, and this much inline base64 in all.
+MAX_IMAGE_BLOCKS = 16
+MAX_INLINE_IMAGE_BYTES = 8 * 1024 * 1024
+
+# Caps of server-given fields in the text (ids, size, names, prompts, messages).
+_MAX_ID_CHARS = 64
+_MAX_SIZE_CHARS = 16
+_MAX_NAME_CHARS = 40
 _MAX_PROMPT_CHARS = 240
+_MAX_MESSAGE_CHARS = 200
 _MAX_LISTED_URL_CHARS = 200
 _MAX_LISTED_PROMPT_CHARS = 40
+_MIN_PROMPT_ROOM = 60
+# What a URL shown to the LLM may contain as is: printable ASCII except quotes, angle
+# brackets and the like; everything else (spaces, controls, bidi marks, non-ASCII) is
+# percent-encoded, which keeps the URL valid and on one line.
+_URL_SAFE = "".join(chr(c) for c in range(33, 127) if chr(c) not in '"<>\\^`{|}')
 
 ToolContent = str | list[TextContentBlock | ImageContentBlock]
 
 
-def _clip(text: str, limit: int) -> str:
+def one_line(value: object, limit: int) -> str:
+    """``value`` as one printable line of at most ``limit`` characters.
+
+    Newlines, control and format characters (bidi overrides, zero-width marks) become spaces,
+    runs of spaces collapse, and an over-long text ends with an ellipsis.
+    """
+    text = "".join(c if c.isprintable() and not c.isspace() else " " for c in str(value))
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _id(value: str | None) -> str:
+    return one_line(value, _MAX_ID_CHARS) if value else "?"
+
+
+def display_url(url: str | None) -> str | None:
+    """An http(s) URL as it may be shown to the LLM (one printable line), else ``None``."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def _image_line(number: int, image: GeneratedImage) -> str:
+    url = display_url(image.url)
+    if image.path:
+        # Keep the URL too: other tools (edit) take URLs, not the local path.
+        where = f" ({url})" if url else ""
+        return f"{number}. saved to {one_line(image.path, 300)}{where}"
+    if url:
+        return f"{number}. {url}"
+    if image.handle:
+        # Base64 only: a short reference the edit tool accepts, never the data itself.
+        return f"{number}. {one_line(image.handle, 120)} (pass this reference to edit the image)"
+    if image.url and image.url.lstrip()[:5].lower() == "data:":
+        return f"{number}. returned inline (data: URL) in the tool artifact"
+    if image.url:
+        return f"{number}. non-http(s) URL withheld; it is in the tool artifact"
+    return f"{number}. returned as base64 in the tool artifact"
 
 
 def result_summary(
@@ -61,57 +125,53 @@ def result_summary(
 
     ``verb`` starts the sentence ("Generated", "Edited", "Retrieved"); ``timed=False`` leaves
     out the locally measured duration (meaningless for a job looked up later); ``note`` is a
-    last line that is always kept.
+    last line that is always kept. Every server-given value is one printable line, capped;
+    URLs and paths are kept before the revised prompt.
     """
     if isinstance(outcome, ImageTask):
+        callback = display_url(outcome.callback_url)
         where = (
-            f" The result will be POSTed to {_clip(outcome.callback_url, 200)}."
-            if outcome.callback_url
+            f" The result will be POSTed to {one_line(callback, 200)}."
+            if callback
             else " Fetch the result later with openai_get_task."
         )
         return _fit(
-            f"Image job submitted (status: {outcome.status}), task_id={outcome.task_id}, "
-            f"trace_id={outcome.trace_id}.{where}",
+            f"Image job submitted (status: {outcome.status}), task_id={_id(outcome.task_id)}, "
+            f"trace_id={_id(outcome.trace_id)}.{where}",
             [],
-            _clip(outcome.note, 300) if outcome.note else "",
+            note=one_line(outcome.note, 300) if outcome.note else "",
         )
     count = len(outcome.images)
-    details = ", ".join(x for x in (outcome.model, outcome.size, outcome.output_format) if x)
-    timing = f" in {outcome.elapsed:.1f}s" if timed else ""
-    task = f", task_id={outcome.task_id}" if outcome.task_id else ""
+    details = ", ".join(
+        one_line(value, limit)
+        for value, limit in (
+            (outcome.model, _MAX_NAME_CHARS),
+            (outcome.size, _MAX_SIZE_CHARS),
+            (outcome.output_format, _MAX_NAME_CHARS),
+        )
+        if value
+    )
+    timing = f" in {outcome.elapsed:.1f}s" if timed and math.isfinite(outcome.elapsed) else ""
+    task = f", task_id={_id(outcome.task_id)}" if outcome.task_id else ""
     head = f"{verb} {count} image{'s' if count != 1 else ''} ({details}){timing}{task}."
-    lines = []
-    for number, image in enumerate(outcome.images, 1):
-        if image.path:
-            # Keep the URL too: other tools (edit) take URLs, not the local path.
-            where = f" ({image.url})" if image.url else ""
-            lines.append(f"{number}. saved to {image.path}{where}")
-        elif image.url:
-            lines.append(f"{number}. {image.url}")
-        elif image.handle:
-            # Base64 only: a short reference the edit tool accepts, never the data itself.
-            lines.append(f"{number}. {image.handle} (pass this reference to edit the image)")
-        else:
-            lines.append(f"{number}. returned as base64 in the tool artifact")
+    lines = [_image_line(number, image) for number, image in enumerate(outcome.images, 1)]
     revised = next((i.revised_prompt for i in outcome.images if i.revised_prompt), None)
-    tail = f"Revised prompt: {_clip(revised, _MAX_PROMPT_CHARS)}" if revised else ""
-    for extra in (outcome.note, note):
-        if extra:
-            tail = f"{tail}\n{_clip(extra, 300)}" if tail else _clip(extra, 300)
-    return _fit(head, lines, tail)
+    prompt = one_line(revised, _MAX_PROMPT_CHARS) if revised else ""
+    notes = "\n".join(one_line(extra, 300) for extra in (outcome.note, note) if extra)
+    return _fit(head, lines, prompt=prompt, note=notes)
 
 
 def unsaved_note(error: AceDataImagesError) -> str:
     """Why images that were made could not be saved (the summary then lists their URLs)."""
     return (
-        f"Saving the images to disk failed ({_clip(error.message, 200)}); the job itself "
-        "succeeded, so do not submit it again."
+        f"Saving the images to disk failed ({one_line(error.message, _MAX_MESSAGE_CHARS)}); "
+        "the job itself succeeded, so do not submit it again."
     )
 
 
 def still_running_text(error: TaskTimeoutError) -> str:
     """The answer of ``openai_get_task`` for a job that did not finish within its wait."""
-    ids = f"task_id={error.task_id}" if error.task_id else f"trace_id={error.trace_id}"
+    ids = f"task_id={_id(error.task_id)}" if error.task_id else f"trace_id={_id(error.trace_id)}"
     return (
         f"The image job {ids} is still running (waited {error.waited:.0f}s). It has not "
         "failed: call openai_get_task again later; do not submit the job again."
@@ -124,7 +184,7 @@ def _utc(timestamp: float | None) -> str:
     try:
         moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
-        return str(timestamp)
+        return "?"
     return moment.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
@@ -139,14 +199,19 @@ def _first_url(record: TaskRecord) -> str | None:
 
 
 def task_line(record: TaskRecord) -> str:
-    """One task as ``id type status created "prompt" url`` (each part clipped)."""
-    parts = [record.id or "?", record.type or "?", record.status, _utc(record.created_at)]
+    """One task as ``id type status created "prompt" url`` (each part one line, clipped)."""
+    parts = [
+        _id(record.id),
+        one_line(record.type, _MAX_NAME_CHARS) if record.type else "?",
+        record.status,
+        _utc(record.created_at),
+    ]
     prompt = (record.request or {}).get("prompt")
-    if isinstance(prompt, str) and prompt.strip():
-        parts.append(repr(_clip(prompt, _MAX_LISTED_PROMPT_CHARS)))
-    url = _first_url(record)
+    if isinstance(prompt, str) and one_line(prompt, 1):
+        parts.append(repr(one_line(prompt, _MAX_LISTED_PROMPT_CHARS)))
+    url = display_url(_first_url(record))
     if url:
-        parts.append(_clip(url, _MAX_LISTED_URL_CHARS))
+        parts.append(url if len(url) <= _MAX_LISTED_URL_CHARS else "(URL too long to list)")
     return " ".join(parts)
 
 
@@ -159,7 +224,45 @@ def task_list_summary(tasks: TaskList) -> str:
         f"{len(tasks.items)} of {total} matching image tasks "
         "(id, type, status, created UTC, prompt, first image URL):"
     )
-    return _fit(head, [task_line(record) for record in tasks.items], "")
+    return _fit(head, [task_line(record) for record in tasks.items])
+
+
+def _inline_block(data: str) -> ImageContentBlock | None:
+    """A base64 image block for ``data`` (a bare base64 string or a ``data:`` URL)."""
+    if data.lstrip()[:5].lower() == "data:":
+        header, _, data = data.partition(",")
+        if ";base64" not in header.lower():
+            return None
+    data = "".join(data.split())
+    try:
+        kind = sniff(base64.b64decode(data[:16], validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if kind is None:
+        return None
+    return create_image_block(base64=data, mime_type=kind.mime_type)
+
+
+def image_blocks_of(outcome: ImageGenerationResult) -> list[ImageContentBlock]:
+    """Bounded image blocks: http(s) URLs up to 2 KB, verified base64 up to 8 MiB in all."""
+    blocks: list[ImageContentBlock] = []
+    inline_left = MAX_INLINE_IMAGE_BYTES
+    for image in outcome.images:
+        if len(blocks) >= MAX_IMAGE_BLOCKS:
+            break
+        url = display_url(image.url)
+        if url is not None:
+            if len(url) <= MAX_BLOCK_URL_CHARS:
+                blocks.append(create_image_block(url=url, mime_type=image.mime_type))
+            continue
+        data = image.b64_json or image.url or ""
+        if not data or len(data) > inline_left:
+            continue
+        block = _inline_block(data)
+        if block is not None:
+            blocks.append(block)
+            inline_left -= len(data)
+    return blocks
 
 
 def tool_content(
@@ -167,29 +270,26 @@ def tool_content(
 ) -> ToolContent:
     """``text`` alone, or (``image_blocks``) a text block followed by one block per image.
 
-    Images are referenced by URL when they have one and inlined as base64 otherwise, in the
-    LangChain v1 standard shape (``{"type": "image", "url"|"base64": ..., "mime_type": ...}``)
-    that chat model integrations translate for their provider.
+    Images are referenced by URL when they have an http(s) one and inlined as base64
+    otherwise, in the LangChain v1 standard shape (``{"type": "image", "url"|"base64": ...,
+    "mime_type": ...}``) that chat model integrations translate for their provider. Bounded:
+    see :func:`image_blocks_of`.
     """
     if not image_blocks:
         return text
     blocks: list[TextContentBlock | ImageContentBlock] = [create_text_block(text)]
     if isinstance(outcome, ImageGenerationResult):
-        for image in outcome.images:
-            if image.url:
-                blocks.append(create_image_block(url=image.url, mime_type=image.mime_type))
-            elif image.b64_json:
-                blocks.append(
-                    create_image_block(
-                        base64=image.b64_json, mime_type=image.mime_type or "image/png"
-                    )
-                )
+        blocks.extend(image_blocks_of(outcome))
     return blocks
 
 
-def _fit(head: str, lines: list[str], tail: str) -> str:
-    """Join ``head``, as many whole ``lines`` as fit, and ``tail`` within the byte budget."""
-    budget = MAX_SUMMARY_BYTES - len(head.encode()) - len(tail.encode()) - 2
+def _fit(head: str, lines: list[str], *, prompt: str = "", note: str = "") -> str:
+    """``head``, ``note``, as many whole ``lines`` as fit, then the revised ``prompt``.
+
+    Within :data:`MAX_SUMMARY_BYTES`: the head (ids) and the note always stay, lines (URLs,
+    paths) come next, and the revised prompt gets what room is left, clipped.
+    """
+    budget = MAX_SUMMARY_BYTES - len(head.encode()) - (len(note.encode()) + 1 if note else 0)
     kept: list[str] = []
     for index, line in enumerate(lines):
         more = len(lines) - index - 1
@@ -197,10 +297,16 @@ def _fit(head: str, lines: list[str], tail: str) -> str:
         cost = len(line.encode()) + 1
         if cost + reserve > budget:
             kept.append(f"(+{len(lines) - index} more in the artifact)")
+            budget -= len(kept[-1].encode()) + 1
             break
-        kept.append(_clip(line, 400))
+        kept.append(line)
         budget -= cost
-    text = "\n".join(part for part in (head, *kept, tail) if part)
+    label = "Revised prompt: "
+    room = budget - len(label) - 1
+    if prompt and room >= _MIN_PROMPT_ROOM:
+        clipped = prompt if len(prompt.encode()) <= room else one_line(prompt, room // 4)
+        kept.append(label + clipped)
+    text = "\n".join(part for part in (head, *kept, note) if part)
     return text.encode()[:MAX_SUMMARY_BYTES].decode(errors="ignore")
 
 
@@ -211,9 +317,9 @@ def _without_prefix(text: str, prefix: str) -> str:
 
 def tool_error_text(error: AceDataImagesError) -> str:
     """What went wrong and what the LLM should do about it."""
-    ids = f" task_id={error.task_id}" if error.task_id else ""
-    ids += f" trace_id={error.trace_id}" if error.trace_id else ""
-    message = _clip(error.message, 400)
+    ids = f" task_id={_id(error.task_id)}" if error.task_id else ""
+    ids += f" trace_id={_id(error.trace_id)}" if error.trace_id else ""
+    message = one_line(error.message, _MAX_MESSAGE_CHARS)
     if isinstance(error, (ConfigurationError, AuthenticationError, ResourceDisabledError)):
         return (
             f"Image generation is not available: {message}. Changing the arguments will not "
@@ -227,7 +333,8 @@ def tool_error_text(error: AceDataImagesError) -> str:
             "without the disallowed content, or tell the user."
         )
     if isinstance(error, RateLimitError):
-        wait = f" {error.retry_after:.0f} seconds" if error.retry_after else " a minute"
+        seconds = min(error.retry_after or 0.0, 3600.0)
+        wait = f" {seconds:.0f} seconds" if seconds else " a minute"
         return f"The image API is rate limiting requests; wait{wait} and try again."
     if isinstance(error, InvalidRequestError):
         return f"The image API rejected the arguments: {message}. Fix them and call again."
@@ -239,7 +346,9 @@ def tool_error_text(error: AceDataImagesError) -> str:
     if isinstance(error, ImageInputError):
         return f"{message.rstrip('.')}. Fix the image argument and call the tool again."
     if isinstance(error, TaskNotFoundError):
-        wanted = f"task_id={error.task_id}" if error.task_id else f"trace_id={error.trace_id}"
+        wanted = (
+            f"task_id={_id(error.task_id)}" if error.task_id else f"trace_id={_id(error.trace_id)}"
+        )
         return (
             f"No image task matches {wanted}. Copy the id exactly from the earlier tool result, "
             "or find the task with openai_list_tasks."
@@ -247,6 +356,8 @@ def tool_error_text(error: AceDataImagesError) -> str:
     if isinstance(error, TaskFailedError):
         reason = _without_prefix(message, "the image job failed:")
         return f"The image job failed: {reason}.{ids}. You may try once more or change the prompt."
+    if isinstance(error, MalformedAnswerError):
+        return malformed_answer_text(error, message)
     if isinstance(error, TransportError) and error.maybe_submitted:
         return (
             f"The image API did not confirm the job ({message}).{ids}. It may still have been "
@@ -257,6 +368,21 @@ def tool_error_text(error: AceDataImagesError) -> str:
     return f"The image API returned an error: {message}.{ids}"
 
 
+def malformed_answer_text(error: MalformedAnswerError, reason: str) -> str:
+    """The job was accepted but its answer is unusable: look it up, never resubmit."""
+    if error.task_id:
+        lookup = f"openai_get_task with task_id={_id(error.task_id)}"
+    elif error.trace_id:
+        lookup = f"openai_get_task with trace_id={_id(error.trace_id)}"
+    else:
+        lookup = "openai_list_tasks"
+    accepted = "accepted the image job" if error.maybe_submitted else "knows this image job"
+    return (
+        f"The image service {accepted} but sent an unreadable answer ({reason}). Do not "
+        f"submit the job again: check it with {lookup}."
+    )
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
@@ -264,7 +390,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 def format_validation_error(error: ValidationError | Any) -> str:
     """Turn a pydantic error into a list the LLM can act on (field, problem, allowed values)."""
     if not isinstance(error, ValidationError):
-        return f"Invalid arguments: {error}"
+        return f"Invalid arguments: {one_line(error, _MAX_MESSAGE_CHARS)}"
     lines = []
     for item in error.errors(include_url=False):
         message = str(item.get("msg", "")).removeprefix("Value error, ")

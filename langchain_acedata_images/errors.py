@@ -7,6 +7,7 @@ Every error carries what a caller needs to act: HTTP status, API code, message a
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -119,6 +120,18 @@ class TransportError(AceDataImagesError):
         self.maybe_submitted = maybe_submitted
 
 
+class MalformedAnswerError(TransportError):
+    """The API answered, but in a shape this client cannot use (wrong types, missing parts).
+
+    Raised instead of a pydantic error or a bare ``TypeError``/``OverflowError``. An answer
+    to a submission means the job was accepted (and billed): find it by ``task_id`` /
+    ``trace_id`` rather than submitting again.
+    """
+
+    def __init__(self, message: str, *, maybe_submitted: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, maybe_submitted=maybe_submitted, **kwargs)
+
+
 class ImageInputError(AceDataImagesError, ValueError):
     """An image entry cannot be used: a refused local path, a missing file, a non-image."""
 
@@ -143,14 +156,17 @@ _SNIPPET = 200
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds form; dates are ignored)."""
+    """Seconds from a ``Retry-After`` header (delta-seconds form; dates are ignored).
+
+    ``inf``/``nan`` are no delay a server can mean: they give ``None`` like other junk.
+    """
     if not value:
         return None
     try:
         seconds = float(value)
     except ValueError:
         return None
-    return max(0.0, seconds)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _error_fields(response: httpx.Response) -> tuple[str | None, str | None, str | None]:

@@ -23,7 +23,17 @@ from pydantic import (
     model_validator,
 )
 
+from ._hosts import host_refusal
 from ._llm_schema import LLMArgs
+
+# The result models live in .results; re-exported from here, where they were first declared.
+from .results import TASK_ID_SEPARATOR as TASK_ID_SEPARATOR
+from .results import GeneratedImage as GeneratedImage
+from .results import ImageGenerationResult as ImageGenerationResult
+from .results import ImageTask as ImageTask
+from .results import TaskList as TaskList
+from .results import TaskRecord as TaskRecord
+from .results import TaskStatus as TaskStatus
 
 ImageModel = Literal[
     "gpt-image-1",
@@ -50,6 +60,10 @@ TaskType = Literal["images", "images_generations", "images_edits"]
 #: Validation context key that lets the programmatic client send models released after
 #: this package (no per-model rules are applied to them). The tool never sets it.
 ALLOW_UNKNOWN_MODELS = "allow_unknown_models"
+#: Validation context key that refuses a ``callback_url`` on loopback, link-local, private
+#: or local-name hosts. The LLM-facing tools set it (unless the developer allows private
+#: callbacks); the programmatic client does not: its caller chose the URL.
+PUBLIC_CALLBACKS_ONLY = "public_callbacks_only"
 
 _SIZE_RE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 GPT_IMAGE_2_MAX_SIDE = 3840
@@ -280,9 +294,12 @@ class _ImageRequestBase(LLMArgs):
     @field_validator("prompt")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        # Pydantic strips Unicode whitespace only; the API's strip() also drops \x1c-\x1f.
-        if not value.strip():
-            raise ValueError("prompt must contain text, not only whitespace or separators")
+        # Whitespace, NUL and other control or format characters describe nothing, yet a
+        # prompt made only of them would be accepted and billed.
+        if not any(char.isprintable() and not char.isspace() for char in value):
+            raise ValueError(
+                "prompt must contain visible text, not only whitespace or control characters"
+            )
         return value
 
     @field_validator("n", "output_compression", mode="before")
@@ -292,7 +309,7 @@ class _ImageRequestBase(LLMArgs):
 
     @field_validator("callback_url")
     @classmethod
-    def _absolute_http_url(cls, value: str | None) -> str | None:
+    def _absolute_http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         try:
@@ -309,6 +326,13 @@ class _ImageRequestBase(LLMArgs):
             raise ValueError(
                 "callback_url must be an absolute http(s) URL such as 'https://example.com/webhook'"
             )
+        if info.context and info.context.get(PUBLIC_CALLBACKS_ONLY):
+            refusal = host_refusal(parts.hostname or "")
+            if refusal:
+                raise ValueError(
+                    f"callback_url must point to a public host, not {refusal}; use a public "
+                    "https URL or leave callback_url out"
+                )
         return value
 
     @property
@@ -514,8 +538,12 @@ class TaskQuery(LLMArgs):
     type: TaskType | None = Field(default=None, description="images = all.")
     offset: int | None = Field(default=None, ge=0, description="Skip this many.")
     limit: int | None = Field(default=None, ge=1, le=100, description="1-100 (default 12).")
-    created_at_min: float | None = Field(default=None, description="Unix seconds.")
-    created_at_max: float | None = Field(default=None, description="Unix seconds.")
+    created_at_min: float | None = Field(
+        default=None, allow_inf_nan=False, description="Unix seconds."
+    )
+    created_at_max: float | None = Field(
+        default=None, allow_inf_nan=False, description="Unix seconds."
+    )
     application_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="This application's tasks."
     )
@@ -523,129 +551,14 @@ class TaskQuery(LLMArgs):
         default=None, min_length=1, max_length=200, description="This user's tasks."
     )
 
+    @model_validator(mode="after")
+    def _window_in_order(self) -> TaskQuery:
+        low, high = self.created_at_min, self.created_at_max
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"created_at_min ({low:g}) must not be after created_at_max ({high:g})"
+            )
+        return self
+
     def to_body(self) -> dict[str, Any]:
         return {"action": "retrieve_batch", **self.model_dump(exclude_none=True)}
-
-
-# --------------------------------------------------------------------------- results
-
-
-class GeneratedImage(BaseModel):
-    """One image of a result: a URL or base64 data, and the saved path once stored.
-
-    ``handle`` (``img:<task_id>:<index>``) names the image for :meth:`edit` and the edit tool,
-    which is how an LLM refers to an image that came back as base64 only.
-    """
-
-    url: str | None = None
-    b64_json: str | None = Field(default=None, repr=False)
-    revised_prompt: str | None = None
-    path: str | None = None
-    mime_type: str | None = None
-    handle: str | None = None
-
-
-#: Separator of the task ids of one call that ran as several jobs (``n`` fan-out).
-TASK_ID_SEPARATOR = ","
-
-
-class TaskStatus(BaseModel):
-    """Shared identity of a server-side job.
-
-    When one call ran as several single-image jobs, ``task_id`` lists all of them joined by
-    commas (pass it as is to ``wait_for_task`` / ``openai_get_task``), ``task_ids`` holds
-    them one by one and ``note`` says what was done.
-    """
-
-    task_id: str | None = None
-    trace_id: str | None = None
-    note: str | None = None
-
-    @property
-    def task_ids(self) -> list[str]:
-        """Every job of the call (one id unless ``n`` was delivered by several jobs)."""
-        if not self.task_id:
-            return []
-        return [part for part in self.task_id.split(TASK_ID_SEPARATOR) if part]
-
-
-class ImageTask(TaskStatus):
-    """Handle of a job that was submitted but not waited for (``wait=False`` / callback)."""
-
-    status: Literal["submitted", "queued", "running", "succeeded", "failed"] = "submitted"
-    callback_url: str | None = None
-
-
-class ImageGenerationResult(TaskStatus):
-    """A finished generation or edit."""
-
-    images: list[GeneratedImage]
-    model: str
-    size: str | None = None
-    output_format: str = "png"
-    created: int | None = None
-    elapsed: float = Field(description="Seconds from submission to result, measured locally.")
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False, exclude=True)
-
-    @property
-    def urls(self) -> list[str]:
-        return [image.url for image in self.images if image.url]
-
-    @property
-    def paths(self) -> list[str]:
-        return [image.path for image in self.images if image.path]
-
-
-class TaskRecord(BaseModel):
-    """A task as ``/openai/tasks`` returns it; extra fields are kept.
-
-    Some deployments add ``_id``, ``application_id``, ``user_id``, ``credential_id`` and
-    ``duration`` (kept as extras, whatever their type), and type gpt-image-2 jobs ``images``
-    rather than ``images_generations``.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str | None = None
-    trace_id: str | None = None
-    type: str | None = None
-    request: dict[str, Any] | None = None
-    response: dict[str, Any] | None = None
-    created_at: float | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    elapsed: float | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _id_from_database_id(cls, value: Any) -> Any:
-        # A record carrying only the database ``_id`` still names its task.
-        if isinstance(value, dict) and not value.get("id") and isinstance(value.get("_id"), str):
-            return {**value, "id": value["_id"]}
-        return value
-
-    @property
-    def finished(self) -> bool:
-        return self.finished_at is not None
-
-    @property
-    def failed(self) -> bool:
-        response = self.response or {}
-        return self.finished and (
-            response.get("error") is not None or response.get("success") is False
-        )
-
-    @property
-    def status(self) -> Literal["queued", "running", "succeeded", "failed"]:
-        if self.failed:
-            return "failed"
-        if self.finished:
-            return "succeeded"
-        return "running" if self.started_at is not None else "queued"
-
-
-class TaskList(BaseModel):
-    """Answer of ``retrieve_batch``."""
-
-    items: list[TaskRecord] = Field(default_factory=list)
-    count: int = 0

@@ -5,6 +5,13 @@ the size cap, type sniffing, file naming, writing); only the HTTP and file I/O d
 Downloads never carry the API token, are streamed under a byte cap and must be PNG, JPEG,
 WebP or GIF by their magic number. File names come from the task id, never from the prompt
 or the URL, and an existing file is never overwritten.
+
+Where downloads may go: http(s) only, and never to loopback, link-local, private, multicast
+or local-name hosts unless ``allow_private_hosts`` is set or the host is one of
+``trusted_origins`` (the client passes the API's own, so its emulator works). Every redirect
+hop's URL is checked before it is requested, and the built-in download client also checks
+every address a name resolves to and connects to that checked address (:mod:`._netguard`).
+At most ``max_images`` images (16) of one answer are saved; the others keep their URLs.
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from ._hosts import Origin, host_refusal, origin_of
+from ._netguard import RefusedDestinationError, guarded_async_client, guarded_client
 from .errors import ImageDownloadError
-from .models import GeneratedImage, ImageGenerationResult
+from .results import GeneratedImage, ImageGenerationResult
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +45,10 @@ MAX_IMAGE_BYTES = 50 * 1024 * 1024
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 #: Wall-clock limit of one download, so a slow trickle under the read timeout still ends.
 DOWNLOAD_DEADLINE = 300.0
+#: Default cap on the images saved from one answer (the rest keep their URLs).
+MAX_DOWNLOADS = 16
+#: Redirect hops followed per image, each one checked like the first URL.
+MAX_REDIRECTS = 5
 
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Types a CDN may label any file with; the bytes then decide.
@@ -107,6 +120,9 @@ class _Plan:
     directory: Path
     stem: str
     max_bytes: int
+    max_images: int = MAX_DOWNLOADS
+    allow_private_hosts: bool = False
+    trusted: frozenset[Origin] = frozenset()
 
     def error(self, message: str, *, status_code: int | None = None) -> ImageDownloadError:
         return ImageDownloadError(
@@ -118,16 +134,31 @@ class _Plan:
         )
 
 
-def _plan(result: ImageGenerationResult, target: str | os.PathLike[str], max_bytes: int) -> _Plan:
+def _plan(
+    result: ImageGenerationResult,
+    target: str | os.PathLike[str],
+    max_bytes: int,
+    max_images: int = MAX_DOWNLOADS,
+    allow_private_hosts: bool = False,
+    trusted_origins: Iterable[str] = (),
+) -> _Plan:
     if max_bytes < 1:
         raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+    if max_images < 0:
+        raise ValueError(f"max_images must be >= 0, got {max_images}")
     directory = Path(os.fspath(target)).expanduser().absolute()
     stem = safe_id(result.task_id or result.trace_id)
-    return _Plan(result, directory, stem, max_bytes)
+    trusted = frozenset(o for url in trusted_origins if (o := origin_of(url)) is not None)
+    return _Plan(result, directory, stem, max_bytes, max_images, allow_private_hosts, trusted)
 
 
 def _check_url(plan: _Plan, index: int, url: str) -> None:
-    """Only absolute http(s) URLs are fetched: no ``file:``, ``ftp:``, ``data:`` or others."""
+    """Only absolute http(s) URLs to public (or trusted) hosts are fetched.
+
+    No ``file:``, ``ftp:``, ``data:`` or other schemes; no loopback, link-local, private,
+    multicast or local-name hosts as written in the URL (names are checked again, by their
+    resolved addresses, when the built-in client connects).
+    """
     try:
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), parts.hostname
@@ -140,6 +171,30 @@ def _check_url(plan: _Plan, index: int, url: str) -> None:
         )
     if not host:
         raise plan.error(f"image {index}: refusing to download a URL without a host")
+    if plan.allow_private_hosts or origin_of(url) in plan.trusted:
+        return
+    refusal = host_refusal(host)
+    if refusal is not None:
+        raise plan.error(_refused(index, url, refusal))
+
+
+def _refused(index: int, url: str, reason: str) -> str:
+    return (
+        f"image {index}: refusing to download {redact_url(url)}: the host is {reason}; "
+        "only public hosts are fetched (allow_private_downloads=True on the client allows "
+        "private ones)"
+    )
+
+
+def _next_hop(plan: _Plan, index: int, response: httpx.Response, hops: int) -> str | None:
+    """The URL a redirect leads to (checked like the first one), or ``None`` if no redirect."""
+    if response.next_request is None:
+        return None
+    if hops >= MAX_REDIRECTS:
+        raise plan.error(f"image {index}: more than {MAX_REDIRECTS} redirects; download aborted")
+    url = str(response.next_request.url)
+    _check_url(plan, index, url)
+    return url
 
 
 def _decode_b64(plan: _Plan, index: int, data: str) -> tuple[bytes, ImageKind]:
@@ -244,8 +299,37 @@ def _source(plan: _Plan, index: int, image: GeneratedImage) -> tuple[Literal["b6
 
 
 def _transport_error(plan: _Plan, index: int, url: str, exc: Exception) -> ImageDownloadError:
+    refused = exc.__cause__ or exc.__context__
+    if isinstance(refused, RefusedDestinationError):
+        return plan.error(_refused(index, url, str(refused)))
     # The exception's text may quote the full signed URL: only its type is reported.
     return plan.error(f"image {index}: downloading {redact_url(url)} failed: {type(exc).__name__}")
+
+
+def _capped(plan: _Plan) -> list[GeneratedImage]:
+    """The images this save handles; the rest keep their URLs / base64, unsaved."""
+    images = plan.result.images
+    if len(images) > plan.max_images:
+        logger.warning(
+            "saving %d of %d images of %s (max_images=%d)",
+            plan.max_images,
+            len(images),
+            plan.stem,
+            plan.max_images,
+        )
+    return images[: plan.max_images]
+
+
+def _sync_client(plan: _Plan) -> httpx.Client:
+    if plan.allow_private_hosts:
+        return httpx.Client(timeout=DOWNLOAD_TIMEOUT)
+    return guarded_client(plan.trusted, timeout=DOWNLOAD_TIMEOUT)
+
+
+def _async_client(plan: _Plan) -> httpx.AsyncClient:
+    if plan.allow_private_hosts:
+        return httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
+    return guarded_async_client(plan.trusted, timeout=DOWNLOAD_TIMEOUT)
 
 
 # ---------------------------------------------------------------------------- file I/O
@@ -315,25 +399,30 @@ def save_images(
     *,
     http_client: httpx.Client | None = None,
     max_bytes: int = MAX_IMAGE_BYTES,
+    max_images: int = MAX_DOWNLOADS,
+    allow_private_hosts: bool = False,
+    trusted_origins: Iterable[str] = (),
 ) -> ImageGenerationResult:
-    """Write every image of ``result`` into directory ``target``; return a copy with paths.
+    """Write the images of ``result`` into directory ``target``; return a copy with paths.
 
-    Base64 images are decoded; URL images are downloaded with ``http_client`` (a short-lived
-    client when ``None``). All or nothing: on :class:`ImageDownloadError` no file is left.
+    Base64 images are decoded; URL images are downloaded with ``http_client`` as given, or
+    with a short-lived guarded client (public addresses and ``trusted_origins`` only) when
+    ``None``. At most ``max_images`` are saved. All or nothing: on
+    :class:`ImageDownloadError` no file is left.
     """
-    plan = _plan(result, target, max_bytes)
+    plan = _plan(result, target, max_bytes, max_images, allow_private_hosts, trusted_origins)
     directory = _prepare_directory(plan)
     client = http_client
     written: list[Path] = []
     images: list[GeneratedImage] = []
     try:
-        for index, image in enumerate(result.images):
+        for index, image in enumerate(_capped(plan)):
             source, value = _source(plan, index, image)
             if source == "b64":
                 data, kind = _decode_b64(plan, index, value)
             else:
                 if client is None:
-                    client = httpx.Client(timeout=DOWNLOAD_TIMEOUT)
+                    client = _sync_client(plan)
                 data, kind = _download(client, plan, index, value)
             path = _write(plan, directory, index, kind, data)
             written.append(path)
@@ -344,15 +433,31 @@ def save_images(
     finally:
         if client is not None and http_client is None:
             client.close()
-    return result.model_copy(update={"images": images})
+    return result.model_copy(update={"images": images + result.images[len(images) :]})
+
+
+def _fetch(client: httpx.Client, plan: _Plan, index: int, url: str) -> httpx.Response:
+    """The final answer for ``url``, following redirects one checked hop at a time."""
+    for hops in range(MAX_REDIRECTS + 1):
+        try:
+            request = _download_request(client, url)
+            response = client.send(request, stream=True, auth=None, follow_redirects=False)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _transport_error(plan, index, url, exc) from exc
+        try:
+            next_url = _next_hop(plan, index, response, hops)
+        except BaseException:
+            response.close()
+            raise
+        if next_url is None:
+            return response
+        response.close()
+        url = next_url
+    raise AssertionError("unreachable: _next_hop stops after MAX_REDIRECTS")  # pragma: no cover
 
 
 def _download(client: httpx.Client, plan: _Plan, index: int, url: str) -> tuple[bytes, ImageKind]:
-    try:
-        request = _download_request(client, url)
-        response = client.send(request, stream=True, auth=None, follow_redirects=True)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _transport_error(plan, index, url, exc) from exc
+    response = _fetch(client, plan, index, url)
     try:
         _check_headers(plan, index, response)
         accumulator = _Accumulator(plan, index, redact_url(str(response.url)))
@@ -374,22 +479,25 @@ async def asave_images(
     *,
     http_client: httpx.AsyncClient | None = None,
     max_bytes: int = MAX_IMAGE_BYTES,
+    max_images: int = MAX_DOWNLOADS,
+    allow_private_hosts: bool = False,
+    trusted_origins: Iterable[str] = (),
 ) -> ImageGenerationResult:
     """Async :func:`save_images`: downloads with ``httpx.AsyncClient``, writes in a thread."""
-    plan = _plan(result, target, max_bytes)
+    plan = _plan(result, target, max_bytes, max_images, allow_private_hosts, trusted_origins)
     directory = await asyncio.to_thread(_prepare_directory, plan)
     client = http_client
     written: list[Path] = []
     images: list[GeneratedImage] = []
     try:
-        for index, image in enumerate(result.images):
+        for index, image in enumerate(_capped(plan)):
             source, value = _source(plan, index, image)
             if source == "b64":
                 # Decoding up to max_bytes is CPU work: keep it off the event loop.
                 data, kind = await asyncio.to_thread(_decode_b64, plan, index, value)
             else:
                 if client is None:
-                    client = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
+                    client = _async_client(plan)
                 data, kind = await _adownload(client, plan, index, value)
             path = await _awrite(plan, directory, index, kind, data)
             written.append(path)
@@ -400,7 +508,7 @@ async def asave_images(
     finally:
         if client is not None and http_client is None:
             await client.aclose()
-    return result.model_copy(update={"images": images})
+    return result.model_copy(update={"images": images + result.images[len(images) :]})
 
 
 async def _awrite(plan: _Plan, directory: Path, index: int, kind: ImageKind, data: bytes) -> Path:
@@ -419,14 +527,30 @@ def _discard_written(task: asyncio.Future[Path]) -> None:
         _remove([task.result()])
 
 
+async def _afetch(client: httpx.AsyncClient, plan: _Plan, index: int, url: str) -> httpx.Response:
+    """Async :func:`_fetch`."""
+    for hops in range(MAX_REDIRECTS + 1):
+        try:
+            request = _download_request(client, url)
+            response = await client.send(request, stream=True, auth=None, follow_redirects=False)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _transport_error(plan, index, url, exc) from exc
+        try:
+            next_url = _next_hop(plan, index, response, hops)
+        except BaseException:
+            await response.aclose()
+            raise
+        if next_url is None:
+            return response
+        await response.aclose()
+        url = next_url
+    raise AssertionError("unreachable: _next_hop stops after MAX_REDIRECTS")  # pragma: no cover
+
+
 async def _adownload(
     client: httpx.AsyncClient, plan: _Plan, index: int, url: str
 ) -> tuple[bytes, ImageKind]:
-    try:
-        request = _download_request(client, url)
-        response = await client.send(request, stream=True, auth=None, follow_redirects=True)
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _transport_error(plan, index, url, exc) from exc
+    response = await _afetch(client, plan, index, url)
     try:
         _check_headers(plan, index, response)
         accumulator = _Accumulator(plan, index, redact_url(str(response.url)))
@@ -442,7 +566,9 @@ async def _adownload(
 __all__ = [
     "DOWNLOAD_DEADLINE",
     "DOWNLOAD_TIMEOUT",
+    "MAX_DOWNLOADS",
     "MAX_IMAGE_BYTES",
+    "MAX_REDIRECTS",
     "ImageDownloadError",
     "ImageKind",
     "asave_images",

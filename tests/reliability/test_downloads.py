@@ -109,6 +109,16 @@ class _Server(ThreadingHTTPServer):
 
 @pytest.fixture
 def server() -> Iterator[_Server]:
+    yield from _serve()
+
+
+@pytest.fixture
+def foreign() -> Iterator[_Server]:
+    """A second loopback server: a host the API did not name (another port, same machine)."""
+    yield from _serve()
+
+
+def _serve() -> Iterator[_Server]:
     instance = _Server(("127.0.0.1", 0), _Handler)
     instance.routes, instance.served = {}, {}
     thread = threading.Thread(
@@ -123,8 +133,8 @@ def server() -> Iterator[_Server]:
         thread.join(5)
 
 
-def url(server: _Server, path: str) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}{path}"
+def url(server: _Server, path: str, host: str = "127.0.0.1") -> str:
+    return f"http://{host}:{server.server_address[1]}{path}"
 
 
 def fixed(status: int, content_type: str, data: bytes, **extra: str) -> Route:
@@ -169,6 +179,9 @@ def result_of(*images: GeneratedImage, task_id: str | None = "task-1") -> ImageG
 async def save(
     result: ImageGenerationResult, directory: Path, mode: str, **kwargs: Any
 ) -> ImageGenerationResult:
+    # The test server is on loopback; scenarios that are not about confinement allow it.
+    if "trusted_origins" not in kwargs:
+        kwargs.setdefault("allow_private_hosts", True)
     if mode == "sync":
         return await asyncio.to_thread(save_images, result, directory, **kwargs)
     return await asave_images(result, directory, **kwargs)
@@ -245,11 +258,6 @@ async def test_a_declared_oversize_body_is_refused_before_reading(
     )
     image = GeneratedImage(url=url(server, "/big.png"))
     await refused(result_of(image), tmp_path, mode, f"{HUGE} bytes, over", max_bytes=CAP)
-
-
-async def test_base64_over_the_cap_is_refused_without_decoding(tmp_path: Path, mode: str) -> None:
-    data = base64.b64encode(PNG_MAGIC + bytes(CAP)).decode()
-    await refused(result_of(GeneratedImage(b64_json=data)), tmp_path, mode, "limit", max_bytes=CAP)
 
 
 async def test_a_trickle_is_stopped_by_the_wall_clock_deadline(
@@ -366,11 +374,12 @@ async def test_downloads_never_carry_the_api_token(
     server.routes["/ok.png"] = fixed(200, "image/png", PNG)
     headers = {"authorization": "Bearer sk-download-leak", "x-other": "kept"}
     image = GeneratedImage(url=url(server, "/ok.png"))
+    auth = ("user", "password")
     if mode == "sync":
-        with httpx.Client(headers=headers) as client:
+        with httpx.Client(headers=headers, auth=auth) as client:
             await save(result_of(image), tmp_path, mode, http_client=client)
     else:
-        async with httpx.AsyncClient(headers=headers) as aclient:
+        async with httpx.AsyncClient(headers=headers, auth=auth) as aclient:
             await save(result_of(image), tmp_path, mode, http_client=aclient)
     (request,) = server.served["/ok.png"].requests
     assert "authorization" not in request
@@ -388,6 +397,178 @@ async def test_a_failed_image_removes_the_ones_already_written(
     )
     await refused(result, tmp_path, mode, "image 2")
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------ where downloads go
+
+
+async def test_loopback_is_refused_by_default_without_a_request(
+    server: _Server, tmp_path: Path, mode: str
+) -> None:
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    for host in ("127.0.0.1", "127.1", "2130706433", "0x7f000001", "localhost"):
+        image = GeneratedImage(url=url(server, "/ok.png", host))
+        error = await refused(
+            result_of(image), tmp_path, mode, "only public hosts", trusted_origins=()
+        )
+        assert "allow_private_downloads=True" in error.message
+    assert server.served == {}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://10.1.2.3/a.png",
+        "http://192.168.0.1/a.png",
+        "http://[::ffff:169.254.169.254]/",
+        "http://224.0.0.251/a.png",
+        "http://0.0.0.0:{port}/ok.png",
+        "http://localhost:{port}/ok.png",
+    ],
+)
+async def test_every_redirect_hop_is_checked(
+    server: _Server, foreign: _Server, tmp_path: Path, mode: str, target: str
+) -> None:
+    """A trusted host (the API's) may not bounce a download to a private one."""
+    server.routes["/hop1"] = fixed(302, "text/plain", b"", Location="/hop2")
+    server.routes["/hop2"] = fixed(
+        307, "text/plain", b"", Location=target.format(port=foreign.server_address[1])
+    )
+    foreign.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    image = GeneratedImage(url=url(server, "/hop1"))
+    await refused(
+        result_of(image), tmp_path, mode, "only public hosts", trusted_origins=[url(server, "/")]
+    )
+    assert sorted(server.served) == ["/hop1", "/hop2"]
+    assert foreign.served == {}
+
+
+async def test_a_redirect_to_another_loopback_port_is_refused(
+    server: _Server, foreign: _Server, tmp_path: Path, mode: str
+) -> None:
+    server.routes["/go"] = fixed(302, "text/plain", b"", Location=url(foreign, "/ok.png"))
+    foreign.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    image = GeneratedImage(url=url(server, "/go"))
+    await refused(
+        result_of(image), tmp_path, mode, "loopback address", trusted_origins=[url(server, "")]
+    )
+    assert foreign.served == {}
+    # The developer's explicit opt-in follows the same chain.
+    saved = await save(result_of(image), tmp_path, mode, allow_private_hosts=True)
+    assert Path(saved.paths[0]).read_bytes() == PNG
+    assert len(foreign.served["/ok.png"].requests) == 1
+
+
+async def test_the_trusted_origin_is_fetched_and_only_at_its_port(
+    server: _Server, foreign: _Server, tmp_path: Path, mode: str
+) -> None:
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    foreign.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    trusted = [f"http://127.0.0.1:{server.server_address[1]}"]
+    saved = await save(
+        result_of(GeneratedImage(url=url(server, "/ok.png"))),
+        tmp_path,
+        mode,
+        trusted_origins=trusted,
+    )
+    assert Path(saved.paths[0]).read_bytes() == PNG
+    image = GeneratedImage(url=url(foreign, "/ok.png"))
+    await refused(result_of(image), tmp_path / "b", mode, "loopback", trusted_origins=trusted)
+    assert foreign.served == {}
+
+
+async def test_too_many_redirects_are_cut(server: _Server, tmp_path: Path, mode: str) -> None:
+    for hop in range(10):
+        server.routes[f"/r{hop}"] = fixed(302, "text/plain", b"", Location=f"/r{hop + 1}")
+    image = GeneratedImage(url=url(server, "/r0"))
+    await refused(result_of(image), tmp_path, mode, f"more than {storage.MAX_REDIRECTS} redirects")
+    assert len(server.served) == storage.MAX_REDIRECTS + 1
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Names the download guard resolves to chosen addresses (sync and async resolvers)."""
+    import socket
+
+    import anyio
+
+    table: dict[str, list[str]] = {}
+    real = socket.getaddrinfo
+
+    def answer(host: str, port: int) -> list[tuple[Any, ...]]:
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in table[host]
+        ]
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return answer(host, port) if host in table else real(host, port, *args, **kwargs)
+
+    async def agetaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        return answer(host, port) if host in table else real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(anyio, "getaddrinfo", agetaddrinfo)
+    return table
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [["127.0.0.1"], ["169.254.169.254"], ["10.0.0.7"], ["8.8.8.8", "127.0.0.1"], ["::1"]],
+)
+async def test_a_public_looking_name_that_resolves_to_a_refused_address_is_refused(
+    server: _Server,
+    tmp_path: Path,
+    mode: str,
+    fake_dns: dict[str, list[str]],
+    addresses: list[str],
+) -> None:
+    fake_dns["images.cdn-example.com"] = addresses
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    image = GeneratedImage(url=url(server, "/ok.png", "images.cdn-example.com"))
+    error = await refused(result_of(image), tmp_path, mode, "resolves to", trusted_origins=())
+    assert "images.cdn-example.com resolves to a" in error.message
+    assert server.served == {}
+
+
+async def test_a_redirect_to_a_name_resolving_to_loopback_is_refused(
+    server: _Server, foreign: _Server, tmp_path: Path, mode: str, fake_dns: dict[str, list[str]]
+) -> None:
+    fake_dns["cdn.rebind-example.com"] = ["127.0.0.1"]
+    foreign.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    server.routes["/go"] = fixed(
+        302, "text/plain", b"", Location=url(foreign, "/ok.png", "cdn.rebind-example.com")
+    )
+    image = GeneratedImage(url=url(server, "/go"))
+    await refused(
+        result_of(image),
+        tmp_path,
+        mode,
+        "resolves to a loopback",
+        trusted_origins=[url(server, "")],
+    )
+    assert foreign.served == {}
+
+
+async def test_at_most_max_images_are_saved_the_rest_keep_their_urls(
+    server: _Server, tmp_path: Path, mode: str
+) -> None:
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    images = [GeneratedImage(url=url(server, f"/ok.png?i={i}")) for i in range(40)]
+    saved = await save(result_of(*images), tmp_path, mode)
+    assert len(saved.paths) == storage.MAX_DOWNLOADS == 16
+    assert len(saved.images) == 40
+    assert [i.url for i in saved.images] == [i.url for i in images]
+    assert len(server.served["/ok.png"].requests) == 16
+    assert len(list(tmp_path.iterdir())) == 16
+    two = await save(result_of(*images), tmp_path / "two", mode, max_images=2)
+    assert len(two.paths) == 2
+    none = await save(result_of(*images), tmp_path / "none", mode, max_images=0)
+    assert none.paths == []
+    assert len(none.images) == 40
 
 
 # ----------------------------------------------------------------- file names

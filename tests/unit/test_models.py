@@ -201,3 +201,100 @@ def test_task_query_body() -> None:
 )
 def test_task_record_status(record: dict[str, Any], status: str) -> None:
     assert TaskRecord.model_validate(record).status == status
+
+
+# ------------------------------------------------------------------ input edges (issue 11.7)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    ["\x00", "\x00\x00\x00", "\x1b\x07\x7f", "\u200b\u200e\u202e", " \t\x00\n\x1c\x1d ", "\ufeff"],
+)
+@pytest.mark.parametrize("schema", [GenerateImageInput, EditImageInput])
+def test_a_prompt_without_a_visible_character_is_rejected(schema: type[Any], prompt: str) -> None:
+    extra = {"image": "https://example.com/a.png"} if schema is EditImageInput else {}
+    with pytest.raises(ValidationError, match="prompt must contain visible text"):
+        schema(prompt=prompt, **extra)
+
+
+@pytest.mark.parametrize("prompt", ["\x00fox\x00", "狐", "🦊", "\u202efox", "x"])
+def test_a_prompt_with_any_visible_character_is_kept_as_given(prompt: str) -> None:
+    assert GenerateImageInput(prompt=prompt).prompt == prompt
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), "NaN", "Infinity"])
+@pytest.mark.parametrize("field", ["created_at_min", "created_at_max"])
+def test_task_query_rejects_non_finite_times(field: str, bad: Any) -> None:
+    with pytest.raises(ValidationError, match="finite number"):
+        TaskQuery(**{field: bad})
+
+
+def test_task_query_time_window_must_be_in_order() -> None:
+    with pytest.raises(ValidationError, match=r"created_at_min \(20\) must not be after"):
+        TaskQuery(created_at_min=20, created_at_max=10)
+    assert TaskQuery(created_at_min=10, created_at_max=10).to_body()["created_at_min"] == 10
+
+
+PRIVATE_CALLBACKS = [
+    "http://127.0.0.1:8080/cb",
+    "http://localhost/cb",
+    "http://api.localhost/cb",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://10.0.0.5/hook",
+    "http://192.168.1.1/hook",
+    "http://172.16.0.1/hook",
+    "http://[::1]:9000/hook",
+    "http://[fe80::1]/hook",
+    "http://[::ffff:169.254.169.254]/hook",
+    "http://0.0.0.0:8000/hook",
+    "http://2130706433/hook",
+    "http://0x7f.1/hook",
+    "http://127.1/hook",
+    "http://224.0.0.1/hook",
+    "http://printer.local/hook",
+]
+
+
+@pytest.mark.parametrize("url", PRIVATE_CALLBACKS)
+def test_private_callback_hosts_are_refused_with_the_public_only_context(url: str) -> None:
+    from langchain_acedata_images.models import PUBLIC_CALLBACKS_ONLY
+
+    with pytest.raises(ValidationError, match="callback_url must point to a public host"):
+        GenerateImageInput.model_validate(
+            {"prompt": "fox", "callback_url": url}, context={PUBLIC_CALLBACKS_ONLY: True}
+        )
+    # Without the context (the programmatic client), the caller's URL is taken as given.
+    assert GenerateImageInput(prompt="fox", callback_url=url).callback_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example.com/cb", "http://8.8.8.8/cb", "https://[2001:4860::8888]/x"]
+)
+def test_public_callback_hosts_pass_the_public_only_context(url: str) -> None:
+    from langchain_acedata_images.models import PUBLIC_CALLBACKS_ONLY
+
+    request = GenerateImageInput.model_validate(
+        {"prompt": "fox", "callback_url": url}, context={PUBLIC_CALLBACKS_ONLY: True}
+    )
+    assert request.callback_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hooks.test/a b", "https://hooks.test/\tx", "https://hooks.test/a\nb", "https ://x.test"],
+)
+def test_whitespace_inside_a_callback_url_is_rejected(url: str) -> None:
+    with pytest.raises(ValidationError, match="callback_url must be an absolute http"):
+        GenerateImageInput(prompt="fox", callback_url=url)
+
+
+def test_surrounding_whitespace_of_a_callback_url_is_stripped() -> None:
+    request = GenerateImageInput(prompt="fox", callback_url="  https://hooks.test/cb \n")
+    assert request.callback_url == "https://hooks.test/cb"
+
+
+@pytest.mark.parametrize("image", [[""], ["https://a.test/x.png", "  "], "   "])
+def test_blank_image_entries_are_rejected(image: Any) -> None:
+    with pytest.raises(ValidationError, match="image entries must be non-empty|at least 1 char"):
+        EditImageInput(prompt="fox", image=image)

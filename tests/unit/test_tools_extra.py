@@ -550,7 +550,7 @@ async def test_image_blocks_for_base64_images(api: respx.MockRouter, clock: Fake
     assert b64 not in text["text"]
     assert image["type"] == "image"
     assert image["base64"] == b64
-    assert image["mime_type"] == "image/webp"
+    assert image["mime_type"] == "image/png"  # from the bytes, not from output_format="webp"
     assert "url" not in image
     await client.aclose()
 

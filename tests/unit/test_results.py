@@ -1,0 +1,255 @@
+"""Result models and answer parsing: hostile answers are coerced, dropped or a clear error."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from langchain_acedata_images import MalformedAnswerError, TaskFailedError, TransportError
+from langchain_acedata_images._answers import (
+    build_result,
+    parse_images,
+    parse_task_list,
+    parse_task_record,
+    task_id_of,
+)
+from langchain_acedata_images.results import (
+    ImageGenerationResult,
+    TaskList,
+    TaskRecord,
+    lenient_object,
+    lenient_text,
+    lenient_timestamp,
+)
+
+URL = "https://cdn.test/a.png"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1732500000, 1732500000.0),
+        (1732500000.5, 1732500000.5),
+        ("1732500000", 1732500000.0),
+        (" 1732500000 ", 1732500000.0),
+        (1732500000123, 1732500000.123),  # milliseconds
+        ("2024-11-25T02:00:00Z", 1732500000.0),
+        ("2024-11-25T02:00:00+00:00", 1732500000.0),
+        ("2024-11-25T02:00:00", 1732500000.0),  # naive: UTC
+        (float("inf"), None),
+        (float("-inf"), None),
+        (float("nan"), None),
+        ("Infinity", None),
+        ("NaN", None),
+        (10**400, None),
+        (1e300, None),
+        (True, None),
+        ("yesterday", None),
+        ([1], None),
+        ({"t": 1}, None),
+        (None, None),
+    ],
+)
+def test_lenient_timestamp(value: Any, expected: float | None) -> None:
+    result = lenient_timestamp(value)
+    if expected is None:
+        assert result is None
+    else:
+        assert result == pytest.approx(expected)
+
+
+def test_lenient_text_and_object() -> None:
+    assert lenient_text("abc") == "abc"
+    assert lenient_text(42) == "42"
+    assert lenient_text(True) is None
+    assert lenient_text(4.5) is None
+    assert lenient_text({"a": 1}) is None
+    assert lenient_object({"a": 1}) == {"a": 1}
+    assert lenient_object('{"a": 1}') == {"a": 1}
+    assert lenient_object("[1]") is None
+    assert lenient_object("not json") is None
+    assert lenient_object([1]) is None
+
+
+@pytest.mark.parametrize(
+    "created", [float("inf"), float("nan"), "Infinity", 10**400, "soon", [1], {"x": 1}]
+)
+def test_a_decorative_created_is_dropped_not_fatal(created: Any) -> None:
+    result = ImageGenerationResult(
+        images=[{"url": URL}], model="gpt-image-1", elapsed=1.0, created=created
+    )
+    assert result.created is None
+
+
+def test_created_as_iso_string_or_milliseconds_is_read() -> None:
+    iso = ImageGenerationResult(
+        images=[{"url": URL}], model="m", elapsed=0, created="2024-11-25T02:00:00Z"
+    )
+    millis = ImageGenerationResult(images=[{"url": URL}], model="m", elapsed=0, created=1.7e12)
+    assert (iso.created, millis.created) == (1732500000, 1700000000)
+
+
+def test_task_record_coerces_descriptive_fields() -> None:
+    record = TaskRecord.model_validate(
+        {
+            "id": 12345,
+            "trace_id": ["not", "an", "id"],
+            "type": {"odd": True},
+            "request": '{"prompt": "fox"}',
+            "response": "garbage",
+            "created_at": "2024-11-25T02:00:00Z",
+            "started_at": float("nan"),
+            "finished_at": None,
+            "elapsed": "Infinity",
+        }
+    )
+    assert record.id == "12345"
+    assert (record.trace_id, record.type, record.response) == (None, None, None)
+    assert record.request == {"prompt": "fox"}
+    assert record.created_at == pytest.approx(1732500000.0)
+    assert (record.started_at, record.elapsed) == (None, None)
+    assert record.status == "queued"
+
+
+@pytest.mark.parametrize("finished_at", ["2024-11-25T02:00:00Z", 1732500000, "1732500000", 0])
+def test_finished_at_in_any_time_form_finishes(finished_at: Any) -> None:
+    assert TaskRecord.model_validate({"finished_at": finished_at}).finished
+
+
+@pytest.mark.parametrize("finished_at", [None, False, ""])
+def test_unset_finished_at_means_running(finished_at: Any) -> None:
+    assert not TaskRecord.model_validate({"finished_at": finished_at}).finished
+
+
+@pytest.mark.parametrize("finished_at", ["soon", float("inf"), {"at": 1}, [1]])
+def test_finished_at_that_is_set_but_no_time_is_malformed(finished_at: Any) -> None:
+    answer = {"id": "t1", "trace_id": "tr1", "finished_at": finished_at}
+    with pytest.raises(MalformedAnswerError) as caught:
+        parse_task_record(answer, task_id="asked", trace_id="mine")
+    error = caught.value
+    assert (error.task_id, error.trace_id, error.maybe_submitted) == ("t1", "tr1", True)
+    assert "finished_at" in error.message
+    assert isinstance(error, TransportError)
+
+
+def test_parse_task_record_empty_and_non_objects() -> None:
+    assert parse_task_record({}) is None
+    assert parse_task_record(None) is None
+    for answer in ([1, 2], "text", 3):
+        with pytest.raises(MalformedAnswerError) as caught:
+            parse_task_record(answer, task_id="t9", trace_id="tr9")
+        assert (caught.value.task_id, caught.value.trace_id) == ("t9", "tr9")
+    record = parse_task_record({"id": "t1", "finished_at": 5})
+    assert record is not None and record.finished
+
+
+def test_parse_task_list_drops_unreadable_items() -> None:
+    tasks = parse_task_list(
+        {
+            "items": [{"id": "a"}, "junk", {"id": "b", "finished_at": "never"}, {"id": "c"}],
+            "count": "7",
+        }
+    )
+    assert [item.id for item in tasks.items] == ["a", "c"]
+    assert tasks.count == 7
+    assert parse_task_list([1]).items == []
+    assert parse_task_list({"items": {"id": "a"}, "count": -3}) == TaskList()
+    assert parse_task_list({"items": [], "count": float("inf")}).count == 0
+    assert parse_task_list({"items": [], "count": True}).count == 0
+    assert parse_task_list({"items": [], "count": 2.0}).count == 2
+
+
+def test_task_id_of() -> None:
+    assert task_id_of("t1") == "t1"
+    assert task_id_of(7) == "7"
+    assert task_id_of("") is None
+    assert task_id_of({"id": 1}) is None
+
+
+def images(data: Any) -> list[Any]:
+    return parse_images(data, mime_type="image/png", task_id="t1", trace_id="tr1")
+
+
+def test_parse_images_keeps_usable_entries_and_drops_the_rest() -> None:
+    kept = images(
+        [
+            {"url": f"  {URL}  ", "revised_prompt": 5},
+            {"url": 12},
+            {"b64_json": "   "},
+            "https://cdn.test/b.png",
+            7,
+            {"b64_json": "iVBORw0KGgo="},
+        ]
+    )
+    assert [(i.url, i.b64_json, i.revised_prompt) for i in kept] == [
+        (URL, None, None),
+        ("https://cdn.test/b.png", None, None),
+        (None, "iVBORw0KGgo=", None),
+    ]
+    assert {i.mime_type for i in kept} == {"image/png"}
+    single = images({"url": URL})
+    assert [i.url for i in single] == [URL]
+
+
+@pytest.mark.parametrize("data", [None, []])
+def test_no_data_is_a_failed_job(data: Any) -> None:
+    with pytest.raises(TaskFailedError) as caught:
+        images(data)
+    assert (caught.value.task_id, caught.value.trace_id) == ("t1", "tr1")
+
+
+@pytest.mark.parametrize("data", [[{"url": 1}], [{}], ["   "], "", 42, [None, [URL]]])
+def test_data_without_a_usable_image_is_malformed_not_failed(data: Any) -> None:
+    with pytest.raises(MalformedAnswerError) as caught:
+        images(data)
+    assert (caught.value.task_id, caught.value.trace_id) == ("t1", "tr1")
+    assert caught.value.maybe_submitted
+
+
+def result_of(answer: dict[str, Any]) -> ImageGenerationResult:
+    return build_result(
+        answer,
+        model="gpt-image-1",
+        size="1024x1024",
+        output_format="png",
+        mime_type="image/png",
+        task_id="t-job",
+        trace_id="tr-job",
+        elapsed=2.5,
+    )
+
+
+def test_build_result_from_a_hostile_answer() -> None:
+    result = result_of(
+        {
+            "data": [{"url": URL}],
+            "created": float("inf"),
+            "size": 1024,
+            "task_id": {"nested": True},
+        }
+    )
+    assert (result.task_id, result.trace_id, result.created) == ("t-job", "tr-job", None)
+    assert result.size == "1024"
+    assert result.urls == [URL]
+
+
+def test_build_result_keeps_the_servers_task_id_and_size() -> None:
+    result = result_of({"data": [{"url": URL}], "created": 5, "size": "auto", "task_id": 99})
+    assert (result.task_id, result.size, result.created) == ("99", "auto", 5)
+    assert result.model == "gpt-image-1"
+    assert result.raw["task_id"] == 99
+    assert math.isclose(result.elapsed, 2.5)
+
+
+def test_build_result_falls_back_to_the_requested_size() -> None:
+    assert result_of({"data": [{"url": URL}], "size": None}).size == "1024x1024"
+    assert result_of({"data": [{"url": URL}], "size": ["big"]}).size == "1024x1024"
+
+
+def test_odd_model_and_format_labels_never_fail() -> None:
+    result = ImageGenerationResult(
+        images=[{"url": URL}], model={"x": 1}, output_format=None, elapsed=0
+    )
+    assert (result.model, result.output_format) == ("unknown", "png")
