@@ -49,6 +49,8 @@ class BaseImagesClient:
         max_wait: float = 600.0,
         max_poll_failures: int = 8,
         save_dir: str | os.PathLike[str] | None = None,
+        allow_private_downloads: bool = False,
+        max_downloads: int = 16,
     ) -> None:
         if api_token is None:
             api_token = env_token()
@@ -62,6 +64,12 @@ class BaseImagesClient:
         self.max_wait = max_wait
         self.max_poll_failures = max_poll_failures
         self.save_dir = save_dir if save_dir is not None else env_save_dir()
+        # Server-given image URLs are untrusted: saved images come from public hosts (and the
+        # API's own) unless the developer opts in; at most max_downloads per answer.
+        self.allow_private_downloads = allow_private_downloads
+        if max_downloads < 0:
+            raise ValueError(f"max_downloads must be >= 0, got {max_downloads}")
+        self.max_downloads = max_downloads
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic

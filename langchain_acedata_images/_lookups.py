@@ -13,7 +13,7 @@ import httpx
 
 from ._base import TASKS_PATH, BaseImagesClient
 from ._outcomes import still_in_flight
-from ._results import json_object
+from ._results import json_object, parse_task_list, parse_task_record
 from ._steps import Flow, Job, Send, Sleep
 from .errors import AceDataImagesError, RateLimitError, ServerError, TransportError
 from .models import TaskList, TaskQuery, TaskRecord
@@ -39,7 +39,7 @@ def post_json(
         ) from exc
     if not response.is_success:
         raise base._api_error(response, trace_id=trace_id, task_id=task_id)
-    return json_object(response)
+    return json_object(response, task_id=task_id, trace_id=trace_id)
 
 
 def call_idempotent(
@@ -74,14 +74,12 @@ def lookup_flow(
     else:
         body["trace_id"] = trace_id
     answer = yield from call_idempotent(base, body, task_id=task_id, trace_id=trace_id)
-    if not answer:
-        return None
-    return TaskRecord.model_validate(answer)
+    return parse_task_record(answer, task_id=task_id, trace_id=trace_id)
 
 
 def list_flow(base: BaseImagesClient, query: TaskQuery) -> Flow[TaskList]:
     answer = yield from call_idempotent(base, query.to_body())
-    return TaskList.model_validate(answer or {})
+    return parse_task_list(answer)
 
 
 def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[TaskRecord | None]:

@@ -14,8 +14,14 @@ from typing import Any
 
 import httpx
 
-from ._results import json_object
-from .errors import APIError, RateLimitError, ServerError, TransportError
+from ._results import json_object, task_id_of
+from .errors import (
+    APIError,
+    MalformedAnswerError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from .models import TaskRecord
 
 # Errors raised before a byte of the request could reach the server: safe to resend.
@@ -40,17 +46,16 @@ class Submission:
     @classmethod
     def from_answer(cls, answer: Mapping[str, Any], trace_id: str) -> Submission:
         """A submission's JSON answer: images (the job is done) or a ``task_id`` to poll."""
-        task_id = answer.get("task_id")
+        task_id = task_id_of(answer.get("task_id"))
         if answer.get("data") is not None:
-            finished = TaskRecord(
-                id=str(task_id) if task_id else None, response=dict(answer), finished_at=0.0
-            )
+            finished = TaskRecord(id=task_id, response=dict(answer), finished_at=0.0)
             return cls(finished, answered=True)
         if not task_id:
-            raise APIError(
+            # A 2xx answer: the job was accepted, the answer just does not say where it is.
+            raise MalformedAnswerError(
                 "the API answered without images and without a task_id", trace_id=trace_id
             )
-        return cls(TaskRecord(id=str(task_id)), answered=True)
+        return cls(TaskRecord(id=task_id), answered=True)
 
 
 @dataclass(frozen=True)

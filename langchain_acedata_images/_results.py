@@ -1,4 +1,10 @@
-"""Turning the API's answers and task records into results (pure functions)."""
+"""Turning the API's answers and task records into results (pure functions), defensively.
+
+A wrong type or shape in an answer never escapes as a pydantic ``ValidationError`` (a tool
+would present it as the LLM's bad arguments) nor as a bare ``TypeError``/``OverflowError``:
+descriptive fields are coerced or dropped by the models in :mod:`.results`, and what leaves
+the result unusable raises :class:`~.errors.MalformedAnswerError` with the job's ids.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +12,47 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from ._steps import Job
-from .errors import TaskFailedError, TransportError
+from .errors import MalformedAnswerError, TaskFailedError, TransportError
 from .models import (
     ALLOW_UNKNOWN_MODELS,
+    DEFAULT_MODEL,
     EditImageInput,
-    GeneratedImage,
     GenerateImageInput,
-    ImageGenerationResult,
-    TaskRecord,
     _ImageRequestBase,
+)
+from .results import (
+    GeneratedImage,
+    ImageGenerationResult,
+    TaskList,
+    TaskRecord,
+    lenient_text,
 )
 
 _MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
-def json_object(response: httpx.Response) -> dict[str, Any]:
-    """The answer's JSON object; a truncated, malformed or non-object body is a TransportError."""
+def json_object(
+    response: httpx.Response, *, task_id: str | None = None, trace_id: str | None = None
+) -> dict[str, Any]:
+    """The answer's JSON object; a truncated or malformed body is a :class:`TransportError`,
+    JSON that is no object a :class:`MalformedAnswerError` (both carry the job's ids)."""
     try:
         answer = response.json()
     except (ValueError, UnicodeDecodeError) as exc:
         raise TransportError(
-            f"the API answered HTTP {response.status_code} with a body that is not valid JSON"
+            f"the API answered HTTP {response.status_code} with a body that is not valid JSON",
+            task_id=task_id,
+            trace_id=trace_id,
         ) from exc
     if not isinstance(answer, dict):
-        raise TransportError("the API answered with JSON that is not an object")
+        raise MalformedAnswerError(
+            f"the API answered with JSON that is not an object ({type(answer).__name__})",
+            task_id=task_id,
+            trace_id=trace_id,
+        )
     return answer
 
 
@@ -57,37 +78,25 @@ def result_from_answer(
 ) -> ImageGenerationResult:
     """The result of an images answer (``data`` + ``created`` + ``size``)."""
     request = job.request
-    output_format = request.output_format
-    images = [
-        GeneratedImage(
-            url=item.get("url"),
-            b64_json=item.get("b64_json"),
-            revised_prompt=item.get("revised_prompt"),
-            mime_type=_MIME_TYPES.get(output_format),
-        )
-        for item in answer.get("data") or []
-        if isinstance(item, dict) and (item.get("url") or item.get("b64_json"))
-    ]
-    if not images:
-        raise TaskFailedError(
-            "the API answered without any image", task_id=job.task_id, trace_id=job.trace_id
-        )
-    created = answer.get("created")
-    return ImageGenerationResult(
-        images=images,
-        task_id=str(answer.get("task_id") or job.task_id or "") or None,
-        trace_id=job.trace_id,
+    output_format = request.output_format if isinstance(request.output_format, str) else "png"
+    return build_result(
+        answer,
         model=request.model,
-        size=answer.get("size") or getattr(request, "size", None),
+        size=lenient_text(getattr(request, "size", None)),
         output_format=output_format,
-        created=int(created) if isinstance(created, (int, float)) else None,
+        mime_type=_MIME_TYPES.get(output_format),
+        task_id=job.task_id,
+        trace_id=job.trace_id,
         elapsed=elapsed,
-        raw=dict(answer),
     )
 
 
 def request_of(record: TaskRecord) -> _ImageRequestBase:
-    """Rebuild the request a task was made from; it labels the result (model, format, size)."""
+    """Rebuild the request a task was made from; it labels the result (model, format, size).
+
+    The stored request is the server's word: when it does not validate, only its labels are
+    kept, and only when they are text.
+    """
     request = record.request or {}
     model_cls: type[_ImageRequestBase] = (
         EditImageInput if "image" in request else GenerateImageInput
@@ -97,4 +106,139 @@ def request_of(record: TaskRecord) -> _ImageRequestBase:
     try:
         return model_cls.model_validate(fields, context={ALLOW_UNKNOWN_MODELS: True})
     except ValueError:
-        return model_cls.model_construct(**fields)
+        output_format = fields.get("output_format")
+        labels: dict[str, Any] = {
+            "prompt": "(unknown prompt)",
+            "model": lenient_text(fields.get("model")) or DEFAULT_MODEL,
+            "size": lenient_text(fields.get("size")),
+            "output_format": output_format if output_format in _MIME_TYPES else "png",
+        }
+        return model_cls.model_construct(**labels)
+
+
+def _problem(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def task_id_of(value: Any) -> str | None:
+    """A task id as the server gave it, if it is one (text or integer)."""
+    return lenient_text(value) or None
+
+
+def parse_task_record(
+    answer: Any, *, task_id: str | None = None, trace_id: str | None = None
+) -> TaskRecord | None:
+    """A ``retrieve`` answer as a record; ``None`` for an empty answer (no such task)."""
+    if answer is None or answer == {}:
+        return None
+    if not isinstance(answer, Mapping):
+        raise MalformedAnswerError(
+            f"the task look-up answered with {type(answer).__name__}, not a task record",
+            task_id=task_id,
+            trace_id=trace_id,
+        )
+    try:
+        return TaskRecord.model_validate(dict(answer))
+    except ValidationError as exc:
+        raise MalformedAnswerError(
+            f"the task record is malformed ({_problem(exc)})",
+            task_id=task_id_of(answer.get("id")) or task_id,
+            trace_id=lenient_text(answer.get("trace_id")) or trace_id,
+        ) from None
+
+
+def parse_task_list(answer: Any) -> TaskList:
+    """A ``retrieve_batch`` answer; unreadable items are left out (see :class:`TaskList`)."""
+    if not isinstance(answer, Mapping):
+        return TaskList()
+    return TaskList.model_validate({"items": answer.get("items"), "count": answer.get("count")})
+
+
+def _image(item: Any, mime_type: str | None) -> GeneratedImage | None:
+    if isinstance(item, str) and item.strip().lower().startswith(("http://", "https://")):
+        item = {"url": item}
+    if not isinstance(item, Mapping):
+        return None
+    image = GeneratedImage.model_validate(
+        {key: item.get(key) for key in ("url", "b64_json", "revised_prompt")}
+        | {"mime_type": mime_type}
+    )
+    url = (image.url or "").strip() or None
+    data = (image.b64_json or "").strip() or None
+    if url is None and data is None:
+        return None
+    return image.model_copy(update={"url": url, "b64_json": data})
+
+
+def parse_images(
+    data: Any, *, mime_type: str | None, task_id: str | None, trace_id: str | None
+) -> list[GeneratedImage]:
+    """The images of an answer's ``data``.
+
+    No ``data`` or an empty list means the job made no image (:class:`TaskFailedError`);
+    entries that hold no usable URL or base64 are dropped, and if none is left the answer is
+    malformed (:class:`MalformedAnswerError`): the job ran, so it must not be paid again.
+    """
+    if data is None or data == []:
+        raise TaskFailedError(
+            "the API answered without any image", task_id=task_id, trace_id=trace_id
+        )
+    entries = data if isinstance(data, list) else [data] if isinstance(data, Mapping) else []
+    images = [image for item in entries if (image := _image(item, mime_type)) is not None]
+    if not images:
+        raise MalformedAnswerError(
+            "the answer's data holds no usable image URL or base64 "
+            f"({type(data).__name__} of {len(entries)} entries)",
+            task_id=task_id,
+            trace_id=trace_id,
+        )
+    return images
+
+
+def build_result(
+    answer: Mapping[str, Any],
+    *,
+    model: Any,
+    size: str | None,
+    output_format: str,
+    mime_type: str | None,
+    task_id: str | None,
+    trace_id: str | None,
+    elapsed: float,
+) -> ImageGenerationResult:
+    """An :class:`ImageGenerationResult` from a synchronous answer or a task's ``response``."""
+    task_id = task_id_of(answer.get("task_id")) or task_id
+    images = parse_images(
+        answer.get("data"), mime_type=mime_type, task_id=task_id, trace_id=trace_id
+    )
+    try:
+        return ImageGenerationResult(
+            images=images,
+            task_id=task_id,
+            trace_id=trace_id,
+            model=model,
+            size=lenient_text(answer.get("size")) or size,
+            output_format=output_format,
+            created=answer.get("created"),
+            elapsed=elapsed,
+            raw=dict(answer),
+        )
+    except ValidationError as exc:  # pragma: no cover - the models above coerce every field
+        raise MalformedAnswerError(
+            f"the answer is malformed ({_problem(exc)})", task_id=task_id, trace_id=trace_id
+        ) from None
+
+
+__all__ = [
+    "build_result",
+    "json_object",
+    "parse_images",
+    "parse_task_list",
+    "parse_task_record",
+    "request_of",
+    "result_from_answer",
+    "result_from_record",
+    "task_id_of",
+]

@@ -9,6 +9,7 @@ import httpx
 
 from ._base import BaseImagesClient
 from ._outcomes import Submission
+from ._results import task_id_of
 from ._steps import Emit, Flow, Job, NextLine
 from .models import TaskRecord
 
@@ -31,8 +32,11 @@ def parse_sse(
         if not line.startswith("data:"):
             continue
         payload = json.loads(line[5:].strip())
+        if not isinstance(payload, dict):
+            # Read as a broken stream: the caller recovers the job by trace_id.
+            raise ValueError(f"stream event data is {type(payload).__name__}, not an object")
         kind = payload.get("type") or event_name
-        job.task_id = payload.get("task_id") or job.task_id
+        job.task_id = task_id_of(payload.get("task_id")) or job.task_id
         if kind == "image_generation.partial_image":
             yield Emit(
                 base._event(

@@ -325,6 +325,15 @@ def tool_error_text(error: AceDataImagesError) -> str:
             f"Image generation is not available: {message}. Changing the arguments will not "
             "help; tell the user."
         )
+    if isinstance(error, MalformedAnswerError):
+        return malformed_answer_text(error, message)
+    if isinstance(error, (TransportError, ServerError, RateLimitError)) and error.task_id:
+        # The job exists (it has a task id): whatever failed afterwards, never pay twice.
+        return (
+            f"The image job was accepted (task_id={_id(error.task_id)}) but following it "
+            f"failed ({message}). Do not submit it again: check it later with openai_get_task "
+            f"with task_id={_id(error.task_id)}."
+        )
     if isinstance(error, InsufficientBalanceError):
         return "The AceDataCloud account balance is used up; do not retry. Tell the user."
     if isinstance(error, ModerationError):
@@ -356,8 +365,6 @@ def tool_error_text(error: AceDataImagesError) -> str:
     if isinstance(error, TaskFailedError):
         reason = _without_prefix(message, "the image job failed:")
         return f"The image job failed: {reason}.{ids}. You may try once more or change the prompt."
-    if isinstance(error, MalformedAnswerError):
-        return malformed_answer_text(error, message)
     if isinstance(error, TransportError) and error.maybe_submitted:
         return (
             f"The image API did not confirm the job ({message}).{ids}. It may still have been "

@@ -11,10 +11,10 @@ import logging
 
 from ._base import TASKS_PATH, BaseImagesClient
 from ._lookups import post_json
-from ._results import result_from_record
+from ._results import parse_task_record, result_from_record
 from ._steps import Emit, Flow, Job, Sleep
 from .errors import RateLimitError, ServerError, TaskTimeoutError, TransportError
-from .models import ImageGenerationResult, TaskRecord
+from .models import ImageGenerationResult
 
 logger = logging.getLogger("langchain_acedata_images.client")
 
@@ -43,7 +43,7 @@ def wait_flow(base: BaseImagesClient, job: Job) -> Flow[ImageGenerationResult]:
             continue
         failures = 0
         polls += 1
-        record = TaskRecord.model_validate(answer) if answer else None
+        record = parse_task_record(answer, task_id=job.task_id, trace_id=job.trace_id)
         status = record.status if record else "unknown"
         yield Emit(base._event(job, "poll", status=status, poll=polls))
         if record is not None and record.finished:

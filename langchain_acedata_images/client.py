@@ -86,6 +86,11 @@ class AceDataImagesClient(BaseImagesClient):
     ``emulator=True`` (or an ``EmulatorConfig``) is the explicit offline switch: the client
     starts its own emulator of the API on 127.0.0.1 (extra ``emulator``) and talks only to it,
     with a placeholder token; :meth:`close` stops it. Nothing else ever selects the emulator.
+
+    Images saved with ``save_dir`` are downloaded from public hosts and the API's own host
+    only (every redirect hop and resolved address is checked); ``allow_private_downloads=True``
+    also allows loopback, link-local and private hosts. At most ``max_downloads`` (16) images
+    of one answer are saved; the others keep their URLs.
     """
 
     def __init__(
@@ -103,6 +108,8 @@ class AceDataImagesClient(BaseImagesClient):
         max_connections: int = 100,
         save_dir: str | os.PathLike[str] | None = None,
         emulator: bool | EmulatorConfig = False,
+        allow_private_downloads: bool = False,
+        max_downloads: int = 16,
     ) -> None:
         self._emulator: RunningEmulator | None = None
         if emulator is not False:
@@ -122,6 +129,8 @@ class AceDataImagesClient(BaseImagesClient):
             max_wait=max_wait,
             max_poll_failures=max_poll_failures,
             save_dir=save_dir,
+            allow_private_downloads=allow_private_downloads,
+            max_downloads=max_downloads,
         )
         self._pools = HTTPPools(
             timeout=self.timeout,
@@ -395,7 +404,7 @@ class AceDataImagesClient(BaseImagesClient):
             return outcome
         from .storage import save_images
 
-        return cast(R, save_images(outcome, target, http_client=self.http_client))
+        return cast(R, save_images(outcome, target, **self._download_options()))
 
     async def _asave(self, outcome: R, save_dir: SavePath) -> R:
         target = save_dir if save_dir is not None else self.save_dir
@@ -403,7 +412,16 @@ class AceDataImagesClient(BaseImagesClient):
             return outcome
         from .storage import asave_images
 
-        return cast(R, await asave_images(outcome, target, http_client=self.http_async_client))
+        return cast(R, await asave_images(outcome, target, **self._download_options()))
+
+    def _download_options(self) -> dict[str, Any]:
+        # Downloads use their own short-lived guarded client, not the API pool: its
+        # connections only reach public addresses (and the API's own host).
+        return {
+            "max_images": self.max_downloads,
+            "allow_private_hosts": self.allow_private_downloads,
+            "trusted_origins": (self.base_url,),
+        }
 
 
 __all__ = [

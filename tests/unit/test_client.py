@@ -21,6 +21,7 @@ from langchain_acedata_images import (
     ImageTask,
     InsufficientBalanceError,
     InvalidRequestError,
+    MalformedAnswerError,
     ModerationError,
     PollSchedule,
     ProgressEvent,
@@ -366,8 +367,10 @@ def test_answer_without_data_or_task_id_is_an_error(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
     api.post(GEN).respond(200, json={"message": "ok"})
-    with pytest.raises(APIError, match="without images and without a task_id"):
+    with pytest.raises(MalformedAnswerError, match="without images and without a task_id") as e:
         client.generate(prompt="fox")
+    assert e.value.maybe_submitted  # accepted (2xx): look it up by trace_id, never resubmit
+    assert e.value.trace_id
 
 
 # ---------------------------------------------------------------- never double-bill

@@ -15,8 +15,8 @@ from langchain_acedata_images._outcomes import (
     classify,
 )
 from langchain_acedata_images.errors import (
-    APIError,
     InvalidRequestError,
+    MalformedAnswerError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -104,6 +104,9 @@ def test_one_submission_type_for_every_answer() -> None:
     assert pending.answered
     assert not pending.record.finished
     assert pending.record.id == "t"
-    with pytest.raises(APIError, match="without a task_id") as caught:
+    with pytest.raises(MalformedAnswerError, match="without a task_id") as caught:
         Submission.from_answer({}, "tr")
     assert caught.value.trace_id == "tr"
+    assert caught.value.maybe_submitted  # a 2xx: accepted, so never resubmitted blindly
+    with pytest.raises(MalformedAnswerError, match="without a task_id"):
+        Submission.from_answer({"task_id": {"nested": "id"}}, "tr")

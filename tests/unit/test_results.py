@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import respx
 
-from langchain_acedata_images import MalformedAnswerError, TaskFailedError, TransportError
-from langchain_acedata_images._answers import (
+from langchain_acedata_images import (
+    MalformedAnswerError,
+    OpenAIGenerateImageTool,
+    OpenAIGetTaskTool,
+    OpenAIListTasksTool,
+    TaskFailedError,
+    TransportError,
+)
+from langchain_acedata_images._results import (
     build_result,
     parse_images,
     parse_task_list,
@@ -23,6 +32,7 @@ from langchain_acedata_images.results import (
     lenient_text,
     lenient_timestamp,
 )
+from tests.conftest import BASE_URL, FakeClock, make_client
 
 URL = "https://cdn.test/a.png"
 
@@ -142,7 +152,8 @@ def test_parse_task_record_empty_and_non_objects() -> None:
             parse_task_record(answer, task_id="t9", trace_id="tr9")
         assert (caught.value.task_id, caught.value.trace_id) == ("t9", "tr9")
     record = parse_task_record({"id": "t1", "finished_at": 5})
-    assert record is not None and record.finished
+    assert record is not None
+    assert record.finished
 
 
 def test_parse_task_list_drops_unreadable_items() -> None:
@@ -253,3 +264,131 @@ def test_odd_model_and_format_labels_never_fail() -> None:
         images=[{"url": URL}], model={"x": 1}, output_format=None, elapsed=0
     )
     assert (result.model, result.output_format) == ("unknown", "png")
+
+
+# ------------------------------------------------- through the tools (what the LLM reads)
+
+GEN = "/openai/images/generations"
+TASKS = "/openai/tasks"
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "tool_call", "id": "call-1", "name": name, "args": args}
+
+
+def accepted_then(record: str, api: respx.MockRouter) -> None:
+    """A submission the server accepts, then ``record`` (raw JSON text) for every poll."""
+    api.post(GEN).respond(200, json={"task_id": "t-paid", "trace_id": "srv"})
+    api.post(TASKS).respond(200, content=record.encode(), headers={"content-type": "x/json"})
+
+
+HOSTILE_RECORDS = {
+    "finished_at as a word": '{"id": "t-paid", "finished_at": "done"}',
+    "finished_at infinite": '{"id": "t-paid", "finished_at": Infinity}',
+    "data of numbers": '{"id": "t-paid", "finished_at": 5, "response": {"data": [1, 2]}}',
+    "data of url-less objects": '{"id": "t-paid", "finished_at": 5, "response": {"data": [{}]}}',
+    "data as text": '{"id": "t-paid", "finished_at": 5, "response": {"data": "https"}}',
+    "record as a list": '["t-paid"]',
+    "record as a number": "42",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_RECORDS))
+@pytest.mark.parametrize("use_async", [False, True])
+async def test_an_unusable_answer_after_acceptance_says_look_it_up(
+    api: respx.MockRouter, clock: FakeClock, name: str, use_async: bool
+) -> None:
+    accepted_then(HOSTILE_RECORDS[name], api)
+    tool = OpenAIGenerateImageTool(client=make_client(clock))
+    tool_call = call("openai_generate_image", {"prompt": "a fox"})
+    message = await tool.ainvoke(tool_call) if use_async else tool.invoke(tool_call)
+    text = message.content
+    assert message.status == "error"
+    assert "Invalid arguments" not in text
+    assert "accepted" in text
+    assert "Do not submit" in text
+    assert "openai_get_task with task_id=t-paid" in text
+    assert api.routes[0].call_count == 1  # one paid submission, never repeated
+
+
+@pytest.mark.parametrize(
+    "created", ["Infinity", "NaN", "1" + "0" * 400, '"2024-11-25T02:00:00Z"', '"never"', "[1]"]
+)
+def test_decorative_junk_after_acceptance_still_gives_the_images(
+    api: respx.MockRouter, clock: FakeClock, created: str
+) -> None:
+    record = (
+        '{"id": "t-paid", "trace_id": {"not": "a string"},'
+        ' "created_at": "2024-11-25T02:00:00Z", "started_at": "soon",'
+        ' "finished_at": 1732500030, "elapsed": NaN,'
+        f' "response": {{"data": [{{"url": "{URL}", "revised_prompt": 7}}],'
+        f' "created": {created}}}}}'
+    )
+    accepted_then(record, api)
+    tool = OpenAIGenerateImageTool(client=make_client(clock))
+    message = tool.invoke(call("openai_generate_image", {"prompt": "a fox"}))
+    assert message.status != "error"
+    assert URL in message.content
+    assert message.artifact.task_id == "t-paid"
+    assert message.artifact.created in (None, 1732500000)
+
+
+def test_get_task_of_a_malformed_record_is_not_invalid_arguments(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    api.post(TASKS).respond(200, json=["not", "a", "record"])
+    tool = OpenAIGetTaskTool(client=make_client(clock), max_wait=0)
+    message = tool.invoke(call("openai_get_task", {"task_id": "t-7"}))
+    assert message.status == "error"
+    assert "Invalid arguments" not in message.content
+    assert "openai_get_task with task_id=t-7" in message.content
+
+
+def test_list_tasks_skips_unreadable_records(api: respx.MockRouter, clock: FakeClock) -> None:
+    api.post(TASKS).respond(
+        200,
+        json={
+            "items": [
+                {"id": "good", "created_at": "2024-11-25T02:00:00Z"},
+                {"id": "bad", "finished_at": "later"},
+                "junk",
+            ],
+            "count": "Infinity",
+        },
+    )
+    tool = OpenAIListTasksTool(client=make_client(clock))
+    message = tool.invoke(call("openai_list_tasks", {}))
+    assert message.status != "error"
+    assert message.content.splitlines()[1].startswith("good ? queued 2024-11-25 02:00:00Z")
+    assert [item.id for item in message.artifact.items] == ["good"]
+
+
+def test_a_submission_answer_with_a_hostile_task_id_is_malformed(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    api.post(GEN).respond(200, json={"task_id": {"$gt": ""}})
+    tool = OpenAIGenerateImageTool(client=make_client(clock))
+    message = tool.invoke(call("openai_generate_image", {"prompt": "a fox"}))
+    assert "accepted the image job" in message.content
+    assert "openai_get_task with trace_id=lcai-" in message.content
+
+
+def test_a_stream_event_that_is_not_an_object_is_recovered_by_trace_id(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    stream = b'event: image_generation.completed\ndata: ["not", "an", "object"]\n\n'
+    api.post(GEN).respond(200, content=stream, headers={"content-type": "text/event-stream"})
+    api.post(TASKS).respond(
+        200, json={"id": "t-s", "finished_at": 5, "response": {"data": [{"url": URL}]}}
+    )
+    client = make_client(clock)
+    result = client.generate(prompt="fox", partial_images=1)
+    assert isinstance(result, ImageGenerationResult)
+    assert result.urls == [URL]
+    assert result.task_id == "t-s"
