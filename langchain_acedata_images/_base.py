@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,6 +34,14 @@ TASKS_PATH = "/openai/tasks"
 
 #: Submissions answer at once (``async: true``); polls are small. Connect fails fast.
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+def _seconds(max_wait: float) -> float:
+    """A wait in seconds: NaN or infinity would make a deadline that never passes (or is
+    never checked), so they are refused like negatives."""
+    if not math.isfinite(max_wait) or max_wait < 0:
+        raise ValueError(f"max_wait must be a finite number of seconds >= 0, got {max_wait}")
+    return max_wait
 
 
 class BaseImagesClient:
@@ -61,7 +70,7 @@ class BaseImagesClient:
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.poll_schedule = poll_schedule or PollSchedule()
         self.retry_policy = retry_policy or RetryPolicy()
-        self.max_wait = max_wait
+        self.max_wait = _seconds(max_wait)
         self.max_poll_failures = max_poll_failures
         self.save_dir = save_dir if save_dir is not None else env_save_dir()
         # Server-given image URLs are untrusted: saved images come from public hosts (and the
@@ -155,7 +164,7 @@ class BaseImagesClient:
             )
         self._headers()  # fail fast on a missing token, before any I/O
         now = self._clock()
-        wait = self.max_wait if max_wait is None else max_wait
+        wait = self.max_wait if max_wait is None else _seconds(max_wait)
         return Job(validated, trace_id or new_trace_id(), started=now, deadline=now + wait)
 
     def _event(self, job: Job, kind: Any, **fields: Any) -> ProgressEvent:

@@ -73,6 +73,18 @@ class ResultSettings(ToolSettings):
     image_blocks: bool = False
     """Return the summary plus LangChain standard image content blocks (for vision models
     whose provider accepts images in tool results) instead of the summary text alone."""
+    allow_private_downloads: bool = False
+    """Let saving download from loopback, link-local and private hosts too (image URLs come
+    from the server; by default only public hosts and the API's own are fetched)."""
+    max_downloads: int = Field(default=16, ge=0)
+    """Most images saved from one answer; the others keep their URLs."""
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            **super()._client_options(),
+            "allow_private_downloads": self.allow_private_downloads,
+            "max_downloads": self.max_downloads,
+        }
 
 
 class JobSettings(ResultSettings):
@@ -80,7 +92,7 @@ class JobSettings(ResultSettings):
 
     wait: bool = True
     """Wait for the images; ``False`` returns the task handle at once."""
-    max_wait: float | None = None
+    max_wait: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Seconds to wait for a job before answering with its task id (default: the client's
     ``max_wait``, 600)."""
     pinned_args: dict[str, Any] = Field(default_factory=dict)
@@ -91,6 +103,9 @@ class JobSettings(ResultSettings):
     """Offer only these models to the LLM. The ``model`` enum shrinks, the first one becomes
     the default (unless ``gpt-image-1`` is offered), arguments none of them accepts leave the
     schema, and errors name only these models."""
+    allow_private_callback_urls: bool = False
+    """Let the LLM set a ``callback_url`` on a loopback, link-local, private or local-name
+    host (refused by default: the API server would POST the result there)."""
 
 
 class EditInputSettings(BaseModel):
@@ -126,7 +141,9 @@ AGENT_PROFILE: Mapping[str, Any] = MappingProxyType(
 
 _MIXINS: tuple[type[BaseModel], ...] = (JobSettings, EditInputSettings)
 #: Build the client; a tool built by the toolkit gets the client itself instead.
-_CLIENT_SOURCES = frozenset({"api_token", "base_url", "emulator"})
+_CLIENT_SOURCES = frozenset(
+    {"api_token", "base_url", "emulator", "allow_private_downloads", "max_downloads"}
+)
 
 
 def settings_for(source: BaseModel, target: type[BaseModel]) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from ._text import (
 from .client import AceDataImagesClient, ProgressCallback, ProgressEvent
 from .errors import AceDataImagesError, TaskTimeoutError
 from .models import (
+    PUBLIC_CALLBACKS_ONLY,
     EditImageInput,
     GenerateImageInput,
     GetTaskInput,
@@ -115,7 +116,11 @@ class _AceDataImagesTool(ToolSettings, BaseTool):
             # LangChain passes every field, defaults included; the LLM's own hidden values
             # were refused when it validated them.
             args = {key: value for key, value in args.items() if key not in schema.hidden_fields}
-        return schema.model_validate(args)
+        return schema.model_validate(args, context=self._validation_context())
+
+    def _validation_context(self) -> dict[str, Any]:
+        """Validation context of the LLM's arguments (see :mod:`.models`)."""
+        return {}
 
     async def _aprepare(self, args: dict[str, Any]) -> Any:
         return self._prepare(args)
@@ -194,6 +199,9 @@ class _ImageJobTool(JobSettings, _ImageResultTool):
         ):
             self.args_schema = narrowed_args(schema, self.pinned_args, self.models)
         return self
+
+    def _validation_context(self) -> dict[str, Any]:
+        return {PUBLIC_CALLBACKS_ONLY: not self.allow_private_callback_urls}
 
     def _job_options(self) -> dict[str, Any]:
         return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
@@ -332,7 +340,7 @@ class OpenAIGetTaskTool(_ImageResultTool):
     description: str = GET_TASK_DESCRIPTION
     args_schema: type[GetTaskInput] = GetTaskInput
 
-    max_wait: float = Field(default=60.0, ge=0)
+    max_wait: float = Field(default=60.0, ge=0, allow_inf_nan=False)
     """Seconds one call waits for a running job before answering "still running"."""
 
     _verb: ClassVar[str] = "Retrieved"

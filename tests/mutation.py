@@ -175,9 +175,7 @@ def run_target(name: str, *, max_children: int, nice: int) -> Score:
     """Mutate one target, run the tests against every mutant, and score the result."""
     target = TARGETS[name]
     workdir = _prepare(name, target)
-    run = _mutmut(
-        workdir, "run", "--max-children", str(max_children), *target.functions, nice=nice
-    )
+    run = _mutmut(workdir, "run", "--max-children", str(max_children), *target.functions, nice=nice)
     if run.returncode != 0:
         sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
         raise SystemExit(f"mutmut run failed for {name} (exit {run.returncode})")
@@ -204,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name}: {score.percent:.1f}% killed ({len(score.killed)}/{score.counted}); "
             f"{len(score.excluded)} message-only excluded"
-            + (f"; {len(score.other)} other: {sorted(set(score.other.values()))}" if score.other else "")
+            + (
+                f"; {len(score.other)} other: {sorted(set(score.other.values()))}"
+                if score.other
+                else ""
+            )
         )
         if options.show_survivors:
             for mutant in score.survived:

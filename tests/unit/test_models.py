@@ -282,7 +282,12 @@ def test_public_callback_hosts_pass_the_public_only_context(url: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://hooks.test/a b", "https://hooks.test/\tx", "https://hooks.test/a\nb", "https ://x.test"],
+    [
+        "https://hooks.test/a b",
+        "https://hooks.test/\tx",
+        "https://hooks.test/a\nb",
+        "https ://x.test",
+    ],
 )
 def test_whitespace_inside_a_callback_url_is_rejected(url: str) -> None:
     with pytest.raises(ValidationError, match="callback_url must be an absolute http"):
@@ -296,5 +301,5 @@ def test_surrounding_whitespace_of_a_callback_url_is_stripped() -> None:
 
 @pytest.mark.parametrize("image", [[""], ["https://a.test/x.png", "  "], "   "])
 def test_blank_image_entries_are_rejected(image: Any) -> None:
-    with pytest.raises(ValidationError, match="image entries must be non-empty|at least 1 char"):
+    with pytest.raises(ValidationError, match=r"image entries must be non-empty|at least 1 char"):
         EditImageInput(prompt="fox", image=image)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import respx
+from pydantic import ValidationError
 
 from langchain_acedata_images import (
     MalformedAnswerError,
@@ -392,3 +393,56 @@ def test_a_stream_event_that_is_not_an_object_is_recovered_by_trace_id(
     assert isinstance(result, ImageGenerationResult)
     assert result.urls == [URL]
     assert result.task_id == "t-s"
+
+
+# ----------------------------------------------------- settings that bound the untrusted
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0])
+def test_non_finite_or_negative_waits_are_refused(bad: float, clock: FakeClock) -> None:
+    with pytest.raises(ValueError, match="max_wait must be a finite number"):
+        make_client(max_wait=bad)
+    client = make_client(clock)
+    with pytest.raises(ValueError, match="max_wait must be a finite number"):
+        client.generate(prompt="fox", max_wait=bad)
+    with pytest.raises(ValidationError, match=r"finite number|greater than or equal"):
+        OpenAIGenerateImageTool(client=client, max_wait=bad)
+    with pytest.raises(ValidationError, match=r"finite number|greater than or equal"):
+        OpenAIGetTaskTool(client=client, max_wait=bad)
+
+
+def test_a_private_callback_url_from_the_llm_is_refused_before_any_request(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    route = api.post(GEN).respond(200, json={"task_id": "t1"})
+    tool = OpenAIGenerateImageTool(client=make_client(clock))
+    args = {"prompt": "fox", "callback_url": "http://169.254.169.254/latest/meta-data/"}
+    message = tool.invoke(call("openai_generate_image", args))
+    assert message.content.startswith("Invalid arguments:\n- callback_url: callback_url must")
+    assert "a link-local address (169.254.169.254)" in message.content
+    assert route.call_count == 0
+    # The developer's opt-in (tool setting) lets it through.
+    allowed = OpenAIGenerateImageTool(client=make_client(clock), allow_private_callback_urls=True)
+    answer = allowed.invoke(call("openai_generate_image", args))
+    assert "task_id=t1" in answer.content
+    assert route.call_count == 1
+
+
+def test_the_toolkit_passes_its_safety_settings_on() -> None:
+    from langchain_acedata_images import AceDataImagesToolkit
+
+    toolkit = AceDataImagesToolkit(
+        api_token="sk-x",
+        allow_private_callback_urls=True,
+        allow_private_downloads=True,
+        max_downloads=3,
+    )
+    generate, edit, *_ = toolkit.get_tools()
+    assert generate.allow_private_callback_urls  # type: ignore[attr-defined]
+    assert edit.allow_private_callback_urls  # type: ignore[attr-defined]
+    assert toolkit.client is not None
+    assert (toolkit.client.allow_private_downloads, toolkit.client.max_downloads) == (True, 3)
+    assert generate.client is toolkit.client  # type: ignore[attr-defined]
+    default = AceDataImagesToolkit(api_token="sk-x")
+    assert default.client is not None
+    assert (default.client.allow_private_downloads, default.client.max_downloads) == (False, 16)
