@@ -86,11 +86,13 @@ def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[Tas
     """After an ambiguous submission, ask the API whether a task with our trace_id exists.
 
     When the server may still be working on the request (we timed out, or a gateway did),
-    a miss is not proof: look again until ``retry_policy.settle_time`` has passed.
+    a miss is not proof: look again until ``retry_policy.settle_time`` has passed (or the
+    job's deadline, if sooner).
     """
     logger.info("submission %s ended ambiguously (%r); looking it up", job.trace_id, cause)
     settle = base.retry_policy.settle_time if still_in_flight(cause) else 0.0
-    settle_until = base._clock() + settle
+    # Never past the job's deadline: max_wait bounds the whole call, look-ups included.
+    settle_until = min(base._clock() + settle, job.deadline)
     looks = 0
     try:
         while True:

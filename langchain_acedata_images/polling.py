@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -24,8 +25,16 @@ class PollSchedule:
     max_interval: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.first_delay < 0 or self.max_interval < 0 or self.factor < 1:
-            raise ValueError("PollSchedule needs first_delay >= 0, max_interval >= 0, factor >= 1")
+        values = (self.first_delay, self.factor, self.max_interval)
+        if (
+            not all(math.isfinite(value) for value in values)
+            or self.first_delay < 0
+            or self.max_interval < 0
+            or self.factor < 1
+        ):
+            raise ValueError(
+                "PollSchedule needs finite first_delay >= 0, max_interval >= 0, factor >= 1"
+            )
 
     def interval(self, polls_done: int) -> float:
         """Seconds to wait before poll number ``polls_done + 1``."""
@@ -69,6 +78,13 @@ class RetryPolicy:
     settle_time: float = 3.0
     """After a timeout, keep looking the job up by ``trace_id`` this long before resubmitting:
     the server may still be creating it."""
+
+    def __post_init__(self) -> None:
+        times = (self.base_delay, self.max_delay, self.settle_time)
+        if self.max_retries < 0 or not all(math.isfinite(t) and t >= 0 for t in times):
+            raise ValueError(
+                "RetryPolicy needs max_retries >= 0 and finite delays and settle_time >= 0"
+            )
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Backoff before retry number ``attempt`` (1-based); ``retry_after`` wins when larger."""

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +32,9 @@ PACKAGE = "langchain_acedata_images"
 
 @dataclass(frozen=True)
 class Target:
-    """One mutation scope: a file, optionally narrowed to some functions (mutmut globs)."""
+    """One mutation scope: files, optionally narrowed to some functions (mutmut globs)."""
 
-    path: str
+    paths: tuple[str, ...]
     functions: tuple[str, ...] = ()
     tests: tuple[str, ...] = ("tests/unit",)
 
@@ -46,27 +48,12 @@ def _function(module: str, *names: str) -> tuple[str, ...]:
 
 
 TARGETS: dict[str, Target] = {
-    "errors": Target(f"{PACKAGE}/errors.py"),
-    "polling": Target(f"{PACKAGE}/polling.py"),
-    "flows": Target(
-        f"{PACKAGE}/client.py",
-        _method(
-            "client",
-            "AceDataImagesClient",
-            "_image_flow",
-            "_submit",
-            "_recover",
-            "_lookup_flow",
-            "_call_idempotent",
-            "_post_json",
-            "_poll",
-            "_resume_flow",
-            "_read_stream",
-            "_request",
-        ),
-    ),
+    "errors": Target((f"{PACKAGE}/errors.py",)),
+    "polling": Target((f"{PACKAGE}/polling.py",)),
+    # Submission (never twice), its verdicts, and the look-ups that recover a job.
+    "flows": Target((f"{PACKAGE}/_flows.py", f"{PACKAGE}/_outcomes.py", f"{PACKAGE}/_lookups.py")),
     "rules": Target(
-        f"{PACKAGE}/models.py",
+        (f"{PACKAGE}/models.py",),
         _function("models", "parse_size", "_gpt_image_2_size_problem", "_reject_boolean")
         + _method(
             "models",
@@ -84,13 +71,57 @@ TARGETS: dict[str, Target] = {
     ),
 }
 
-#: Mutants that change only the wording of a message (excluded from the score), as globs.
-MESSAGE_ONLY: dict[str, tuple[str, ...]] = {
-    "errors": (),
-    "polling": (),
-    "flows": (),
-    "rules": (),
+#: Mutants no test can tell from the original (same behaviour), with the reason; excluded.
+EQUIVALENT: dict[str, str] = {
+    "errors.x__error_fields__mutmut_4": "json.loads('') raises like the skipped branch",
+    "errors.x__error_fields__mutmut_6": "'' and None are both falsy and not a dict",
+    "errors.x_error_from_response__mutmut_28": "httpx headers are case-insensitive",
+    "errors.x_error_from_response__mutmut_75": "500 is in TRANSIENT_STATUSES anyway",
+    "errors.x_error_from_response__mutmut_76": "500 is in TRANSIENT_STATUSES anyway",
+    "models.xǁ_ImageRequestBaseǁ_problems__mutmut_8": "every request model has a size field",
+    "models.xǁ_ImageRequestBaseǁ_problems__mutmut_24": "every request model has quality",
+    "models.xǁ_ImageRequestBaseǁto_body__mutmut_2": "all fields dump the same in python mode",
+    "models.xǁ_ImageRequestBaseǁto_body__mutmut_5": "all fields dump the same in python mode",
+    "models.xǁ_ImageRequestBaseǁto_body__mutmut_8": "all fields dump the same in python mode",
+    "models.xǁ_ImageRequestBaseǁto_body__mutmut_9": "all fields dump the same in python mode",
 }
+
+# A changed line is (part of) a message when its code (string literals removed) raises,
+# builds an exception, logs, or is only a string literal continuing such a call; a line that
+# compares or looks strings up is never a message.
+_MESSAGE_CODE = re.compile(r"Error\(|\braise\b|logger\.|warnings\.warn")
+_LOOKUP_CODE = re.compile(r"==|!=|\.get\(|\bin\b|\[|startswith|\.pop\(|:")
+
+
+def _tokens(line: str) -> list[tokenize.TokenInfo] | None:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(line.strip() + "\n").readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return None
+
+
+def message_only(diff: str) -> bool:
+    """A mutant whose diff changes the wording of a message and nothing else."""
+    lines = diff.splitlines()
+    removed = [x[1:] for x in lines if x.startswith("-") and not x.startswith("---")]
+    added = [x[1:] for x in lines if x.startswith("+") and not x.startswith("+++")]
+    if len(removed) != 1 or len(added) != 1 or removed == added:
+        return False
+    before, after = _tokens(removed[0]), _tokens(added[0])
+    if before is None or after is None:
+        return False
+
+    def shape(tokens: list[tokenize.TokenInfo]) -> list[tuple[int, str]]:
+        return [(t.type, "" if t.type == tokenize.STRING else t.string) for t in tokens]
+
+    if shape(before) != shape(after):
+        return False  # more than string contents changed
+    code = " ".join(t.string for t in before if t.type != tokenize.STRING)
+    starts_with_string = before[0].type == tokenize.STRING
+    return (starts_with_string or bool(_MESSAGE_CODE.search(code))) and not _LOOKUP_CODE.search(
+        code
+    )
+
 
 _RESULT_LINE = re.compile(r"^\s*(\S+__mutmut_\d+): (.+)$")
 
@@ -106,7 +137,7 @@ def _pyproject(target: Target) -> str:
     return text + (
         "\n[tool.mutmut]\n"
         f'source_paths = ["{PACKAGE}"]\n'
-        f'only_mutate = ["{target.path}"]\n'
+        f"only_mutate = {toml_list(target.paths)}\n"
         f"pytest_add_cli_args_test_selection = {toml_list(target.tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
         "use_git_change_detection = false\n"
@@ -151,7 +182,7 @@ class Score:
         return 100.0 * len(self.killed) / self.counted if self.counted else 100.0
 
 
-def _score(name: str, target: Target, output: str) -> Score:
+def _score(workdir: Path, target: Target, output: str) -> Score:
     score = Score([], [], [], {})
     for line in output.splitlines():
         match = _RESULT_LINE.match(line)
@@ -160,14 +191,18 @@ def _score(name: str, target: Target, output: str) -> Score:
         mutant, status = match[1], match[2].strip()
         if target.functions and not any(fnmatch.fnmatch(mutant, g) for g in target.functions):
             continue
-        if any(fnmatch.fnmatch(mutant, g) for g in MESSAGE_ONLY[name]):
-            score.excluded.append(mutant)
-        elif status in ("killed", "timeout", "caught by type check"):
+        if status in ("killed", "timeout", "caught by type check"):
             score.killed.append(mutant)
-        elif status in ("survived", "no tests"):
-            score.survived.append(mutant)
-        else:
+        elif status not in ("survived", "no tests"):
             score.other[mutant] = status
+        elif mutant.removeprefix(f"{PACKAGE}.") in EQUIVALENT:
+            score.excluded.append(
+                f"{mutant} (equivalent: {EQUIVALENT[mutant.removeprefix(PACKAGE + '.')]})"
+            )
+        elif message_only(_mutmut(workdir, "show", mutant, nice=0).stdout):
+            score.excluded.append(f"{mutant} (message only)")
+        else:
+            score.survived.append(mutant)
     return score
 
 
@@ -180,7 +215,7 @@ def run_target(name: str, *, max_children: int, nice: int) -> Score:
         sys.stderr.write(run.stdout[-4000:] + run.stderr[-4000:])
         raise SystemExit(f"mutmut run failed for {name} (exit {run.returncode})")
     results = _mutmut(workdir, "results", "--all", "true", nice=0)
-    return _score(name, target, results.stdout)
+    return _score(workdir, target, results.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -303,3 +303,83 @@ def test_surrounding_whitespace_of_a_callback_url_is_stripped() -> None:
 def test_blank_image_entries_are_rejected(image: Any) -> None:
     with pytest.raises(ValidationError, match=r"image entries must be non-empty|at least 1 char"):
         EditImageInput(prompt="fox", image=image)
+
+
+# -------------------------------------------------- rule messages and edges (issue 11.9)
+
+
+def problems_of(schema: type[Any], **arguments: Any) -> list[str]:
+    with pytest.raises(ValidationError) as caught:
+        schema(**arguments)
+    return [str(e["msg"]).removeprefix("Value error, ") for e in caught.value.errors()]
+
+
+@pytest.mark.parametrize("size", ["1000x1024", "1024x1000"])
+def test_gpt_image_2_needs_both_sides_multiples_of_16(size: str) -> None:
+    (message,) = problems_of(GenerateImageInput, prompt="fox", model="gpt-image-2", size=size)
+    assert message == (
+        f"size {size} is not valid for gpt-image-2: both sides must be multiples of 16 "
+        "(e.g. 1024x1536, 2048x1152, 3840x2160)"
+    )
+
+
+@pytest.mark.parametrize("field", ["n", "output_compression"])
+def test_booleans_are_not_integers(field: str) -> None:
+    extra = {"output_format": "jpeg"} if field == "output_compression" else {}
+    (message,) = problems_of(GenerateImageInput, prompt="fox", **{field: True}, **extra)
+    assert message == f"{field} must be an integer, not true"
+
+
+def test_sizes_offered_for_a_model_without_auto_leave_auto_out() -> None:
+    (message,) = problems_of(GenerateImageInput, prompt="fox", model="dall-e-2", size="1792x1024")
+    assert message == (
+        "size 1792x1024 is not supported by dall-e-2; use one of 256x256, 512x512, 1024x1024"
+    )
+    (offered,) = problems_of(GenerateImageInput, prompt="fox", model="gpt-image-1", size="2x2")
+    assert offered.endswith("use one of 1024x1024, 1536x1024, 1024x1536, auto")
+
+
+def test_gpt_only_fields_are_named_and_the_gpt_models_listed() -> None:
+    (one,) = problems_of(GenerateImageInput, prompt="fox", model="dall-e-2", partial_images=2)
+    assert one == (
+        "partial_images only works with gpt-image models (gpt-image-1, gpt-image-1.5, "
+        "gpt-image-2); remove it or change the model"
+    )
+    (many,) = problems_of(
+        GenerateImageInput, prompt="fox", model="dall-e-3", background="opaque", moderation="low"
+    )
+    assert many.startswith("background, moderation only work with gpt-image models (")
+    assert many.endswith("); remove them or change the model")
+
+
+def test_format_dependent_messages() -> None:
+    (transparent,) = problems_of(
+        GenerateImageInput, prompt="fox", background="transparent", output_format="jpeg"
+    )
+    assert (
+        transparent == "background 'transparent' needs output_format 'png' or 'webp' (got 'jpeg')"
+    )
+    (compression,) = problems_of(GenerateImageInput, prompt="fox", output_compression=50)
+    assert compression == (
+        "output_compression only applies to output_format 'jpeg' or 'webp'; "
+        "set output_format or remove output_compression"
+    )
+
+
+def test_fields_set_to_none_stay_out_of_the_body() -> None:
+    body = GenerateImageInput(prompt="fox", style=None, n=None, callback_url=None).to_body()
+    assert body == {"prompt": "fox", "model": "gpt-image-1"}
+
+
+@pytest.mark.parametrize(
+    ("model", "allowed"), [("dall-e-3", "auto, standard"), ("dall-e-2", "auto, standard")]
+)
+def test_edits_of_dall_e_models_offer_their_qualities_without_hd(model: str, allowed: str) -> None:
+    (message,) = problems_of(
+        EditImageInput, prompt="fox", image="https://a.test/x.png", model=model, quality="high"
+    )
+    assert message == f"quality 'high' is not supported by {model}; use one of {allowed}"
+    edit = EditImageInput(
+        prompt="fox", image="https://a.test/x.png", model=model, quality="standard"
+    )
+    assert edit.quality == "standard"

@@ -1,0 +1,287 @@
+"""Submit / recover flows at their edges (``_flows``, ``_outcomes``, ``_lookups``).
+
+The billing path: what is sent, when it is sent again, how long a look-up waits, and which
+ids every error carries. Complements ``test_client.py`` (the main paths) with the cases that
+mutation testing found unguarded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from langchain_acedata_images import (
+    AceDataImagesClient,
+    AuthenticationError,
+    ImageGenerationResult,
+    InvalidRequestError,
+    RateLimitError,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+)
+from tests.conftest import BASE_URL, FakeClock, make_client
+
+GEN = "/openai/images/generations"
+EDITS = "/openai/images/edits"
+TASKS = "/openai/tasks"
+DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
+RECORD = {"id": "t1", "trace_id": "tr", "finished_at": 9.0, "response": DONE}
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+def body_of(call: Any) -> dict[str, Any]:
+    return json.loads(call.request.content)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------- what is sent
+
+
+def test_a_plain_submission_asks_for_json_and_runs_async(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    route = api.post(GEN).respond(200, json=DONE)
+    client.generate(prompt="fox", size="1024x1024")
+    request = route.calls.last.request
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["authorization"].startswith("Bearer ")
+    body = body_of(route.calls.last)
+    assert body["async"] is True
+    assert "stream" not in body
+    assert body["trace_id"].startswith("lcai-")
+    assert (body["prompt"], body["size"], body["model"]) == ("fox", "1024x1024", "gpt-image-1")
+
+
+def test_a_streamed_submission_accepts_event_streams(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    route = api.post(GEN).respond(200, json=DONE)  # a server that ignores `stream`
+    result = client.generate(prompt="fox", partial_images=2)
+    assert isinstance(result, ImageGenerationResult)
+    request = route.calls.last.request
+    assert request.headers["accept"] == "text/event-stream, application/json"
+    body = body_of(route.calls.last)
+    assert body["stream"] is True
+    assert "async" not in body
+
+
+def test_a_callback_submission_neither_streams_nor_waits(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    route = api.post(GEN).respond(200, json={"task_id": "t1"})
+    tasks = api.post(TASKS)
+    handle = client.generate(prompt="fox", partial_images=2, callback_url="https://h.test/cb")
+    assert handle.task_id == "t1"
+    body = body_of(route.calls.last)
+    assert (body["async"], "stream" in body) == (True, False)
+    assert route.calls.last.request.headers["accept"] == "application/json"
+    assert tasks.call_count == 0
+
+
+def test_edits_go_to_the_edits_path(api: respx.MockRouter, client: AceDataImagesClient) -> None:
+    route = api.post(EDITS).respond(200, json=DONE)
+    client.edit(prompt="fox", image="https://a.test/x.png")
+    assert body_of(route.calls.last)["image"] == "https://a.test/x.png"
+
+
+# ------------------------------------------------------------ rate limits on submit
+
+
+def test_a_bare_429_is_retried_after_retry_after_never_recovered(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    """A gateway's 429 carries no error code: it created nothing, so wait and resend."""
+    submit = api.post(GEN).mock(
+        side_effect=[
+            httpx.Response(429, text="Too Many Requests", headers={"Retry-After": "4"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    lookups = api.post(TASKS)
+    result = client.generate(prompt="fox")
+    assert isinstance(result, ImageGenerationResult)
+    assert submit.call_count == 2
+    assert lookups.call_count == 0  # no recovery look-up for a 429
+    assert clock.sleeps == [4.0]
+    assert body_of(submit.calls[0])["trace_id"] == body_of(submit.calls[1])["trace_id"]
+
+
+def test_429_backoff_when_no_retry_after(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    api.post(GEN).mock(
+        side_effect=[httpx.Response(429), httpx.Response(429), httpx.Response(200, json=DONE)]
+    )
+    client.generate(prompt="fox")
+    assert clock.sleeps == [0.5, 1.0]
+
+
+def test_429_gives_up_after_max_retries_with_the_error(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(429, json={"error": {"code": "too_many_requests"}})
+    with pytest.raises(RateLimitError) as caught:
+        client.generate(prompt="fox")
+    assert submit.call_count == 3  # max_retries=2
+    assert caught.value.trace_id == body_of(submit.calls[0])["trace_id"]
+
+
+def test_a_retry_never_sleeps_past_the_deadline(api: respx.MockRouter, clock: FakeClock) -> None:
+    client = make_client(clock, max_wait=2.0)
+    api.post(GEN).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "30"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    client.generate(prompt="fox")
+    assert clock.sleeps == [2.0]
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(401, AuthenticationError), (422, InvalidRequestError)]
+)
+def test_refusals_are_raised_at_once_without_lookups(
+    api: respx.MockRouter, client: AceDataImagesClient, status: int, kind: type[Exception]
+) -> None:
+    submit = api.post(GEN).respond(status, json={"message": "no"})
+    lookups = api.post(TASKS)
+    with pytest.raises(kind, match="no"):
+        client.generate(prompt="fox")
+    assert (submit.call_count, lookups.call_count) == (1, 0)
+
+
+# ------------------------------------------------------------------ recovery window
+
+
+def test_the_settle_window_ends_exactly_at_settle_time(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    client = make_client(clock, retry_policy=RetryPolicy(max_retries=0, settle_time=3.0))
+    api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TransportError, match="has no task for it") as caught:
+        client.generate(prompt="fox")
+    assert sum(clock.sleeps) == pytest.approx(3.0)
+    assert clock.sleeps == pytest.approx([0.5, 0.75, 1.125, 0.625])
+    assert caught.value.trace_id
+    assert caught.value.trace_id.startswith("lcai-")
+
+
+def test_the_settle_window_never_runs_past_max_wait(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    client = make_client(
+        clock, max_wait=1.0, retry_policy=RetryPolicy(max_retries=2, settle_time=3.0)
+    )
+    submit = api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TransportError):
+        client.generate(prompt="fox")
+    assert sum(clock.sleeps) <= 1.0 + 1e-9
+    assert submit.call_count == 1  # no time left to send again
+
+
+def test_no_settle_window_after_a_plain_server_error(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).mock(
+        side_effect=[httpx.Response(500, json={"error": "boom"}), httpx.Response(200, json=DONE)]
+    )
+    lookups = api.post(TASKS).respond(200, json={})
+    client.generate(prompt="fox")
+    assert (submit.call_count, lookups.call_count) == (2, 1)
+    assert clock.sleeps == [0.5]  # the retry backoff only, no settle look-ups
+
+
+def test_a_gateway_timeout_settles_like_a_read_timeout(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).mock(side_effect=[httpx.Response(504), httpx.Response(200, json=DONE)])
+    lookups = api.post(TASKS).respond(200, json={})
+    client.generate(prompt="fox")
+    assert lookups.call_count == 5
+
+
+# --------------------------------------------------------- ids on every error
+
+
+def test_a_failed_lookup_during_recovery_keeps_the_trace_id(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
+    api.post(TASKS).respond(503, text="down")
+    with pytest.raises(TransportError, match="looking it up failed") as caught:
+        client.generate(prompt="fox")
+    error = caught.value
+    assert error.maybe_submitted is True
+    assert error.trace_id == body_of(submit.calls[0])["trace_id"]
+    assert isinstance(error.__cause__, ServerError)
+    assert error.__cause__.trace_id == error.trace_id
+
+
+def test_lookup_errors_carry_the_ids_they_asked_for(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(TASKS).respond(500, json={"error": "boom"})
+    with pytest.raises(ServerError) as by_id:
+        client.get_task("t-42")
+    assert (by_id.value.task_id, by_id.value.trace_id) == ("t-42", None)
+    with pytest.raises(ServerError) as by_trace:
+        client.get_task(trace_id="tr-42")
+    assert (by_trace.value.task_id, by_trace.value.trace_id) == (None, "tr-42")
+
+
+def test_a_lookup_that_cannot_connect_keeps_the_ids(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(TASKS).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(TransportError) as caught:
+        client.get_task("t-7")
+    assert caught.value.task_id == "t-7"
+    assert "/openai/tasks" in caught.value.message
+
+
+def test_a_connect_failure_on_submit_is_safe_to_resend_and_says_so(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(TransportError, match="could not connect") as caught:
+        client.generate(prompt="fox")
+    assert submit.call_count == 3
+    assert caught.value.maybe_submitted is False
+    assert caught.value.trace_id == body_of(submit.calls[0])["trace_id"]
+
+
+def test_lookups_are_retried_then_raise(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    route = api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(502),
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(200, json=RECORD),
+        ]
+    )
+    record = client.get_task("t1")
+    assert record is not None
+    assert record.id == "t1"
+    assert route.call_count == 3
+    assert clock.sleeps == [0.5, 3.0]
+    assert body_of(route.calls[0]) == {"action": "retrieve", "id": "t1"}
+
+
+def test_lookup_needs_an_id() -> None:
+    with pytest.raises(ValueError, match="pass task_id or trace_id"):
+        make_client().get_task()
