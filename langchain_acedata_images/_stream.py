@@ -43,8 +43,8 @@ def parse_sse(
                     job,
                     "partial_image",
                     status="running",
-                    partial_image_index=payload.get("partial_image_index"),
-                    b64_json=payload.get("b64_json"),
+                    partial_image_index=_index(payload.get("partial_image_index")),
+                    b64_json=_text(payload.get("b64_json")),
                 )
             )
         elif kind == "image_generation.completed":
@@ -70,3 +70,12 @@ def _answer_of(completed: list[dict[str, Any]], job: Job) -> dict[str, Any]:
         "size": completed[0].get("size"),
         "task_id": job.task_id,
     }
+
+
+def _index(value: Any) -> int | None:
+    """A partial image's index, if it is one (progress is decorative: junk is dropped)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

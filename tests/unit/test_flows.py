@@ -285,3 +285,23 @@ def test_lookups_are_retried_then_raise(
 def test_lookup_needs_an_id() -> None:
     with pytest.raises(ValueError, match="pass task_id or trace_id"):
         make_client().get_task()
+
+
+def test_junk_in_partial_image_events_is_dropped_not_fatal(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    stream = (
+        'data: {"type": "image_generation.partial_image", "partial_image_index": "x",'
+        ' "b64_json": 5, "task_id": {"a": 1}}\n\n'
+        'data: {"type": "image_generation.completed", "b64_json": "ZmluYWw=", "task_id": 77,'
+        ' "created_at": "Infinity", "size": ["big"]}\n\n'
+    )
+    api.post(GEN).respond(200, text=stream, headers={"content-type": "text/event-stream"})
+    lookups = api.post(TASKS)
+    events: list[Any] = []
+    result = client.generate(prompt="fox", partial_images=1, on_progress=events.append)
+    assert isinstance(result, ImageGenerationResult)
+    assert lookups.call_count == 0  # read as a good stream, no recovery needed
+    partial = [e for e in events if e.kind == "partial_image"]
+    assert (partial[0].partial_image_index, partial[0].b64_json) == (None, None)
+    assert (result.task_id, result.created, result.size) == ("77", None, None)
