@@ -50,6 +50,7 @@ from langchain_acedata_images.models import (
     GPT_IMAGE_2_MAX_PIXELS,
     KNOWN_MODELS,
     MODEL_RULES,
+    PUBLIC_CALLBACKS_ONLY,
     ModelRules,
     parse_size,
 )
@@ -111,7 +112,7 @@ prompts: st.SearchStrategy[str] = st.one_of(
     st.sampled_from(UNICODE_PROMPTS + INJECTIONS),
     # Near the 32,000-character limit, made of arbitrary (also astral) characters.
     st.text(min_size=1, max_size=6).map(lambda chunk: (chunk * 32000)[:32000]),
-).filter(lambda prompt: bool(prompt.strip()))
+).filter(lambda prompt: any(c.isprintable() and not c.isspace() for c in prompt))
 
 _HOSTS = ["example.com", "hooks.example.org", "127.0.0.1", "[::1]", "localhost", "a.b-c.example"]
 callback_urls: st.SearchStrategy[str] = st.builds(
@@ -315,6 +316,7 @@ def invalid_generation_args(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
                 _NOT_TEXT,
                 st.none(),
                 st.text(" \t\n\r\u3000\x1f", max_size=5),  # blank once stripped
+                st.text("\x00\x01\x1b\x7f\u200b\u202e\ufeff", min_size=1, max_size=5),  # invisible
                 st.text(min_size=1, max_size=3)
                 .map(lambda c: (c * 32001)[:32001])
                 .filter(lambda p: len(p.strip()) > 32000),
@@ -700,7 +702,10 @@ def test_tool_calls_with_loose_llm_arguments_are_either_refused_or_accepted_by_t
         message = OpenAIGenerateImageTool(client=client).invoke(tool_call(args))
     assert isinstance(message, ToolMessage)
     try:
+        # As the tool validates: LangChain's check of the args, then the tool's own, where
+        # callback_url hosts must be public unless the developer allows private ones.
         GenerateImageInput.model_validate(args)
+        GenerateImageInput.model_validate(args, context={PUBLIC_CALLBACKS_ONLY: True})
     except ValidationError as error:
         event("refused")
         assert message.status == "error"
