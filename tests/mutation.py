@@ -206,9 +206,12 @@ def _score(workdir: Path, target: Target, output: str) -> Score:
     return score
 
 
-def run_target(name: str, *, max_children: int, nice: int) -> Score:
+def run_target(name: str, *, max_children: int, nice: int, score_only: bool = False) -> Score:
     """Mutate one target, run the tests against every mutant, and score the result."""
     target = TARGETS[name]
+    if score_only:  # the last run's results, scored again (e.g. after editing the exclusions)
+        results = _mutmut(WORK / name, "results", "--all", "true", nice=0)
+        return _score(WORK / name, target, results.stdout)
     workdir = _prepare(name, target)
     run = _mutmut(workdir, "run", "--max-children", str(max_children), *target.functions, nice=nice)
     if run.returncode != 0:
@@ -226,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--nice", type=int, default=10)
     parser.add_argument("--show-survivors", action="store_true")
+    parser.add_argument(
+        "--score-only", action="store_true", help="score the last run again, run nothing"
+    )
     options = parser.parse_args(argv)
     names = options.targets or (["errors", "polling"] if options.sample else list(TARGETS))
     unknown = sorted(set(names) - set(TARGETS))
@@ -233,10 +239,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
     failed = False
     for name in names:
-        score = run_target(name, max_children=options.max_children, nice=options.nice)
+        score = run_target(
+            name,
+            max_children=options.max_children,
+            nice=options.nice,
+            score_only=options.score_only,
+        )
         print(
             f"{name}: {score.percent:.1f}% killed ({len(score.killed)}/{score.counted}); "
-            f"{len(score.excluded)} message-only excluded"
+            f"{len(score.excluded)} excluded (message-only or equivalent)"
             + (
                 f"; {len(score.other)} other: {sorted(set(score.other.values()))}"
                 if score.other
@@ -246,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         if options.show_survivors:
             for mutant in score.survived:
                 print(f"    survived: {mutant}")
+            for mutant in score.excluded:
+                print(f"    excluded: {mutant}")
         failed |= score.percent < options.min_score
     return 1 if failed else 0
 
