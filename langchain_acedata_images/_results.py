@@ -119,7 +119,7 @@ def request_of(record: TaskRecord) -> _ImageRequestBase:
 def _problem(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     where = ".".join(str(part) for part in first.get("loc", ())) or "answer"
-    return f"{where}: {first.get('msg', 'invalid')}"
+    return f"{where}: {str(first.get('msg', 'invalid')).removeprefix('Value error, ')}"
 
 
 def task_id_of(value: Any) -> str | None:
