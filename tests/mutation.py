@@ -1,8 +1,7 @@
 """Mutation check of the billing path: ``python -m tests.mutation [TARGET ...] [options]``.
 
-Runs mutmut 3 on one target at a time (errors, polling, flows, rules), each in its own copy of
-the project under ``.mutation/<target>/`` (git-ignored; mutmut's cache makes re-runs
-incremental), against the unit tests. Prints killed / behaviour-changing mutants per target
+Runs mutmut 3 on one target at a time (errors, polling, flows, rules), each in a fresh copy of
+the project under ``.mutation/<target>/`` (git-ignored), against the unit tests. Prints killed / behaviour-changing mutants per target
 and exits non-zero when a target scores below ``--min-score`` (90 %).
 
 Mutants that only change an error message's wording are listed in :data:`MESSAGE_ONLY` and
@@ -147,6 +146,9 @@ def _pyproject(target: Target) -> str:
 def _prepare(name: str, target: Target) -> Path:
     """A fresh copy of the package and tests under ``.mutation/<name>`` (mutmut's cache kept)."""
     workdir = WORK / name
+    # mutmut keeps a mutant's old verdict while its function is unchanged, even when the
+    # tests changed: start from scratch so every run measures the current tests.
+    shutil.rmtree(workdir / "mutants", ignore_errors=True)
     workdir.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
     for folder in (PACKAGE, "tests"):
