@@ -86,6 +86,7 @@ def test_times_include_the_horizon_itself() -> None:
     assert PollSchedule(1.0, 1.0, 10.0).times(3.0) == [1.0, 2.0, 3.0]
     assert PollSchedule(1.0, 2.0, 3.0).times(10.0) == [1.0, 3.0, 6.0, 9.0]
     assert PollSchedule(1.0, 2.0, 3.0).times(0.5) == []
+    assert PollSchedule(0.5, 2.0, 1.0).times(3.0) == [0.5, 1.5, 2.5]  # a cap of 1 s is fine
 
 
 @pytest.mark.parametrize(
