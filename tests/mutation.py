@@ -1,8 +1,9 @@
 """Mutation check of the billing path: ``python -m tests.mutation [TARGET ...] [options]``.
 
 Runs mutmut 3 on one target at a time (errors, polling, flows, rules), each in a fresh copy of
-the project under ``.mutation/<target>/`` (git-ignored), against the unit tests. Prints killed / behaviour-changing mutants per target
-and exits non-zero when a target scores below ``--min-score`` (90 %).
+the project under ``.mutation/<target>/`` (git-ignored), against the unit tests. Prints killed
+/ behaviour-changing mutants per target and exits non-zero when a target scores below
+``--min-score`` (90 %).
 
 Mutants that only change an error message's wording are listed in :data:`MESSAGE_ONLY` and
 left out of the score (their text is covered by the tools' text tests where it matters).
