@@ -201,7 +201,9 @@ class _ImageJobTool(JobSettings, _ImageResultTool):
         return self
 
     def _validation_context(self) -> dict[str, Any]:
-        return {PUBLIC_CALLBACKS_ONLY: not self.allow_private_callback_urls}
+        # Only a callback_url the LLM chose is judged: a pinned one is the developer's.
+        from_llm = "callback_url" not in self.pinned_args
+        return {PUBLIC_CALLBACKS_ONLY: from_llm and not self.allow_private_callback_urls}
 
     def _job_options(self) -> dict[str, Any]:
         return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}

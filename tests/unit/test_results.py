@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -446,3 +447,14 @@ def test_the_toolkit_passes_its_safety_settings_on() -> None:
     default = AceDataImagesToolkit(api_token="sk-x")
     assert default.client is not None
     assert (default.client.allow_private_downloads, default.client.max_downloads) == (False, 16)
+
+
+def test_a_callback_url_pinned_by_the_developer_is_not_judged(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    route = api.post(GEN).respond(200, json={"task_id": "t1"})
+    pinned = {"callback_url": "http://10.0.0.5/hook"}
+    tool = OpenAIGenerateImageTool(client=make_client(clock), pinned_args=pinned)
+    message = tool.invoke(call("openai_generate_image", {"prompt": "fox"}))
+    assert "task_id=t1" in message.content
+    assert json.loads(route.calls.last.request.content)["callback_url"] == "http://10.0.0.5/hook"
