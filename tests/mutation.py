@@ -78,6 +78,15 @@ EQUIVALENT: dict[str, str] = {
     "errors.x_error_from_response__mutmut_28": "httpx headers are case-insensitive",
     "errors.x_error_from_response__mutmut_75": "500 is in TRANSIENT_STATUSES anyway",
     "errors.x_error_from_response__mutmut_76": "500 is in TRANSIENT_STATUSES anyway",
+    "_flows.x_image_flow__mutmut_16": "getattr default None or 0: both falsy",
+    "_flows.x_image_flow__mutmut_92": "job.task_id was set from record.id just before",
+    "_flows.x_read_stream__mutmut_22": "the cause only picks the settle window: None and a "
+    "TransportError both get none",
+    "_outcomes.xǁSubmissionǁfrom_answer__mutmut_18": "only 'finished_at is set' matters",
+    "_outcomes.x_is_event_stream__mutmut_7": "httpx headers are case-insensitive",
+    "_outcomes.x_is_event_stream__mutmut_8": "'' and 'XXXX' are both no event stream",
+    "_outcomes.x_classify__mutmut_35": "the cause only picks the settle window: None and a "
+    "TransportError both get none",
     "models.xǁ_ImageRequestBaseǁ_problems__mutmut_8": "every request model has a size field",
     "models.xǁ_ImageRequestBaseǁ_problems__mutmut_24": "every request model has quality",
     "models.xǁ_ImageRequestBaseǁto_body__mutmut_2": "all fields dump the same in python mode",
@@ -89,8 +98,10 @@ EQUIVALENT: dict[str, str] = {
 # A changed line is (part of) a message when its code (string literals removed) raises,
 # builds an exception, logs, or is only a string literal continuing such a call; a line that
 # compares or looks strings up is never a message.
-_MESSAGE_CODE = re.compile(r"Error\(|\braise\b|logger\.|warnings\.warn")
-_LOOKUP_CODE = re.compile(r"==|!=|\.get\(|\bin\b|\[|startswith|\.pop\(|:")
+_MESSAGE_CODE = re.compile(r"Error\s*\(|\braise\b|logger\s*\.|warnings\s*\.\s*warn")
+_LOOKUP_CODE = re.compile(r"==|!=|\.\s*get\s*\(|\bin\b|\[|startswith|\.\s*pop\s*\(|:")
+# A log call changes nothing but the log: any mutant confined to one is message-only.
+_LOG_CALL = re.compile(r"^\s*logger\.\w+\(.*\)\s*$")
 
 
 def _tokens(line: str) -> list[tokenize.TokenInfo] | None:
@@ -107,6 +118,8 @@ def message_only(diff: str) -> bool:
     added = [x[1:] for x in lines if x.startswith("+") and not x.startswith("+++")]
     if len(removed) != 1 or len(added) != 1 or removed == added:
         return False
+    if _LOG_CALL.match(removed[0]) and _LOG_CALL.match(added[0]):
+        return True
     before, after = _tokens(removed[0]), _tokens(added[0])
     if before is None or after is None:
         return False

@@ -20,9 +20,11 @@ from langchain_acedata_images import (
     AuthenticationError,
     ImageGenerationResult,
     InvalidRequestError,
+    MalformedAnswerError,
     RateLimitError,
     RetryPolicy,
     ServerError,
+    TaskNotFoundError,
     TransportError,
 )
 from tests.conftest import BASE_URL, FakeClock, make_client
@@ -305,3 +307,169 @@ def test_junk_in_partial_image_events_is_dropped_not_fatal(
     partial = [e for e in events if e.kind == "partial_image"]
     assert (partial[0].partial_image_index, partial[0].b64_json) == (None, None)
     assert (result.task_id, result.created, result.size) == ("77", None, None)
+
+
+# ------------------------------------------------------- events and handles of a job
+
+
+def test_a_direct_answer_emits_finished_succeeded(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).respond(200, json=DONE)
+    events: list[Any] = []
+    client.generate(prompt="fox", on_progress=events.append)
+    assert [(e.kind, e.status) for e in events] == [("finished", "succeeded")]
+
+
+def test_not_waiting_emits_submitted_and_returns_the_handle(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).respond(200, json={"task_id": "t1"})
+    events: list[Any] = []
+    handle = client.generate(prompt="fox", wait=False, on_progress=events.append)
+    assert [(e.kind, e.status, e.task_id) for e in events] == [("submitted", "submitted", "t1")]
+    assert (handle.task_id, handle.status) == ("t1", "submitted")
+
+
+@pytest.mark.parametrize(
+    ("record", "status"),
+    [
+        ({"id": "t5", "started_at": 1.0}, "running"),
+        ({"id": "t5"}, "queued"),
+        ({"id": "t5", "finished_at": 2.0, "response": DONE}, "succeeded"),
+    ],
+)
+def test_a_recovered_job_not_waited_for_keeps_its_real_status(
+    api: respx.MockRouter, client: AceDataImagesClient, record: dict[str, Any], status: str
+) -> None:
+    api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
+    api.post(TASKS).respond(200, json=record)
+    events: list[Any] = []
+    handle = client.generate(prompt="fox", wait=False, on_progress=events.append)
+    assert type(handle).__name__ == "ImageTask"
+    assert (handle.task_id, handle.status) == ("t5", status)
+    assert events == []  # nothing was answered, nothing waited for
+
+
+def test_a_recovered_job_that_is_waited_for_emits_submitted(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
+    api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(200, json={"id": "t5", "started_at": 1.0}),
+            httpx.Response(200, json={**RECORD, "id": "t5"}),
+        ]
+    )
+    events: list[Any] = []
+    result = client.generate(prompt="fox", on_progress=events.append)
+    assert isinstance(result, ImageGenerationResult)
+    assert next((e.kind, e.status) for e in events) == ("submitted", "submitted")
+    assert ("finished", "succeeded") in [(e.kind, e.status) for e in events]
+
+
+def test_the_connect_error_names_the_api(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(TransportError, match=f"could not connect to {BASE_URL}"):
+        client.generate(prompt="fox")
+
+
+def test_the_last_retry_sleeps_only_what_is_left(api: respx.MockRouter, clock: FakeClock) -> None:
+    client = make_client(clock, max_wait=0.3)
+    submit = api.post(GEN).respond(429, headers={"Retry-After": "5"})
+    with pytest.raises(RateLimitError):
+        client.generate(prompt="fox")
+    assert clock.sleeps == [pytest.approx(0.3)]
+    assert submit.call_count == 2
+
+
+# ------------------------------------------------------------- ids on more errors
+
+
+def test_lookup_transport_and_json_errors_carry_the_trace_id(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(TASKS).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(TransportError) as refused:
+        client.get_task(trace_id="tr-1")
+    assert (refused.value.task_id, refused.value.trace_id) == (None, "tr-1")
+    api.post(TASKS).mock(side_effect=None).respond(200, text='{"id": ')
+    with pytest.raises(TransportError, match="not valid JSON") as broken:
+        client.get_task(trace_id="tr-2")
+    assert broken.value.trace_id == "tr-2"
+
+
+@pytest.mark.parametrize(("task_id", "trace_id"), [("t-8", None), (None, "tr-8")])
+def test_a_malformed_record_keeps_the_ids_that_were_asked_for(
+    api: respx.MockRouter, client: AceDataImagesClient, task_id: str | None, trace_id: str | None
+) -> None:
+    api.post(TASKS).respond(200, json={"finished_at": "soon"})
+    with pytest.raises(MalformedAnswerError) as caught:
+        client.get_task(task_id, trace_id=trace_id)
+    assert (caught.value.task_id, caught.value.trace_id) == (task_id, trace_id)
+
+
+def test_a_broken_stream_without_a_task_says_so_with_the_trace_id(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    stream = 'data: {"type": "image_generation.partial_image", "b64_json": "cDA="}\n\n'
+    submit = api.post(GEN).respond(200, text=stream, headers={"content-type": "text/event-stream"})
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TransportError, match="streamed answer ended without an image") as caught:
+        client.generate(prompt="fox", partial_images=1)
+    assert caught.value.trace_id == body_of(submit.calls[0])["trace_id"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("lost"), httpx.Response(200, text='{"task_id": "t1", "tr')],
+)
+def test_the_no_task_error_keeps_its_cause_and_trace_id(
+    api: respx.MockRouter, clock: FakeClock, failure: Any
+) -> None:
+    client = make_client(clock, retry_policy=RetryPolicy(max_retries=0, settle_time=0))
+    submit = api.post(GEN).mock(side_effect=[failure])
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TransportError, match="no task") as caught:
+        client.generate(prompt="fox")
+    assert caught.value.trace_id == body_of(submit.calls[0])["trace_id"]
+    assert caught.value.__cause__ is not None
+    if isinstance(failure, httpx.Response):
+        assert "not valid JSON, and no task exists for it" in caught.value.message
+        assert isinstance(caught.value.__cause__, TransportError)
+    else:
+        assert caught.value.__cause__ is failure
+
+
+# ---------------------------------------------------------------------- resuming
+
+
+@pytest.mark.parametrize(("task_id", "trace_id"), [("t-9", None), (None, "tr-9")])
+def test_resuming_an_unknown_job_names_what_was_asked(
+    api: respx.MockRouter, client: AceDataImagesClient, task_id: str | None, trace_id: str | None
+) -> None:
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TaskNotFoundError, match="no image task found") as caught:
+        client.wait_for_task(task_id, trace_id=trace_id)
+    assert (caught.value.task_id, caught.value.trace_id) == (task_id, trace_id)
+
+
+@pytest.mark.parametrize(
+    ("record_trace", "asked_trace", "expected"),
+    [("tr-rec", None, "tr-rec"), (None, "tr-asked", "tr-asked"), (None, None, None)],
+)
+def test_a_resumed_result_keeps_the_best_trace_id(
+    api: respx.MockRouter,
+    client: AceDataImagesClient,
+    record_trace: str | None,
+    asked_trace: str | None,
+    expected: str | None,
+) -> None:
+    record = {**RECORD, "trace_id": record_trace}
+    api.post(TASKS).respond(200, json=record)
+    task_id = None if asked_trace else "t1"
+    result = client.wait_for_task(task_id, trace_id=asked_trace)
+    assert result.trace_id == expected
+    assert result.task_id == "t1"
