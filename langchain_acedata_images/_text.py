@@ -39,7 +39,14 @@ from .errors import (
     TaskTimeoutError,
     TransportError,
 )
-from .results import GeneratedImage, ImageGenerationResult, ImageTask, TaskList, TaskRecord
+from .results import (
+    TASK_ID_SEPARATOR,
+    GeneratedImage,
+    ImageGenerationResult,
+    ImageTask,
+    TaskList,
+    TaskRecord,
+)
 from .storage import sniff
 
 #: Upper bound of the LLM-visible summary, whatever ``n`` and the URL lengths are.
@@ -52,6 +59,7 @@ MAX_INLINE_IMAGE_BYTES = 8 * 1024 * 1024
 
 # Caps of server-given fields in the text (ids, size, names, prompts, messages).
 _MAX_ID_CHARS = 64
+_MAX_TASK_IDS = 10  # one call runs as at most n = 10 jobs
 _MAX_SIZE_CHARS = 16
 _MAX_NAME_CHARS = 40
 _MAX_PROMPT_CHARS = 240
@@ -80,6 +88,22 @@ def one_line(value: object, limit: int) -> str:
 
 def _id(value: str | None) -> str:
     return one_line(value, _MAX_ID_CHARS) if value else "?"
+
+
+def _wanted(error: AceDataImagesError) -> str:
+    """``task_id=…`` when the error has one, else ``trace_id=…``."""
+    if error.task_id:
+        return f"task_id={_task_id(error.task_id)}"
+    return f"trace_id={_id(error.trace_id)}"
+
+
+def _task_id(value: str | None) -> str:
+    """A task id, or the comma-joined ids of a call run as several jobs: each id capped."""
+    if not value:
+        return "?"
+    parts = [one_line(part, _MAX_ID_CHARS) for part in value.split(TASK_ID_SEPARATOR)]
+    kept = [part for part in parts if part][:_MAX_TASK_IDS]
+    return TASK_ID_SEPARATOR.join(kept) or "?"
 
 
 def display_url(url: str | None) -> str | None:
@@ -136,7 +160,7 @@ def result_summary(
             else " Fetch the result later with openai_get_task."
         )
         return _fit(
-            f"Image job submitted (status: {outcome.status}), task_id={_id(outcome.task_id)}, "
+            f"Image job submitted (status: {outcome.status}), task_id={_task_id(outcome.task_id)}, "
             f"trace_id={_id(outcome.trace_id)}.{where}",
             [],
             note=one_line(outcome.note, 300) if outcome.note else "",
@@ -152,7 +176,7 @@ def result_summary(
         if value
     )
     timing = f" in {outcome.elapsed:.1f}s" if timed and math.isfinite(outcome.elapsed) else ""
-    task = f", task_id={_id(outcome.task_id)}" if outcome.task_id else ""
+    task = f", task_id={_task_id(outcome.task_id)}" if outcome.task_id else ""
     head = f"{verb} {count} image{'s' if count != 1 else ''} ({details}){timing}{task}."
     lines = [_image_line(number, image) for number, image in enumerate(outcome.images, 1)]
     revised = next((i.revised_prompt for i in outcome.images if i.revised_prompt), None)
@@ -171,7 +195,9 @@ def unsaved_note(error: AceDataImagesError) -> str:
 
 def still_running_text(error: TaskTimeoutError) -> str:
     """The answer of ``openai_get_task`` for a job that did not finish within its wait."""
-    ids = f"task_id={_id(error.task_id)}" if error.task_id else f"trace_id={_id(error.trace_id)}"
+    ids = (
+        f"task_id={_task_id(error.task_id)}" if error.task_id else f"trace_id={_id(error.trace_id)}"
+    )
     return (
         f"The image job {ids} is still running (waited {error.waited:.0f}s). It has not "
         "failed: call openai_get_task again later; do not submit the job again."
@@ -317,7 +343,7 @@ def _without_prefix(text: str, prefix: str) -> str:
 
 def tool_error_text(error: AceDataImagesError) -> str:
     """What went wrong and what the LLM should do about it."""
-    ids = f" task_id={_id(error.task_id)}" if error.task_id else ""
+    ids = f" task_id={_task_id(error.task_id)}" if error.task_id else ""
     ids += f" trace_id={_id(error.trace_id)}" if error.trace_id else ""
     message = one_line(error.message, _MAX_MESSAGE_CHARS)
     if isinstance(error, (ConfigurationError, AuthenticationError, ResourceDisabledError)):
@@ -330,9 +356,9 @@ def tool_error_text(error: AceDataImagesError) -> str:
     if isinstance(error, (TransportError, ServerError, RateLimitError)) and error.task_id:
         # The job exists (it has a task id): whatever failed afterwards, never pay twice.
         return (
-            f"The image job was accepted (task_id={_id(error.task_id)}) but following it "
+            f"The image job was accepted (task_id={_task_id(error.task_id)}) but following it "
             f"failed ({message}). Do not submit it again: check it later with openai_get_task "
-            f"with task_id={_id(error.task_id)}."
+            f"with task_id={_task_id(error.task_id)}."
         )
     if isinstance(error, InsufficientBalanceError):
         return "The AceDataCloud account balance is used up; do not retry. Tell the user."
@@ -356,7 +382,9 @@ def tool_error_text(error: AceDataImagesError) -> str:
         return f"{message.rstrip('.')}. Fix the image argument and call the tool again."
     if isinstance(error, TaskNotFoundError):
         wanted = (
-            f"task_id={_id(error.task_id)}" if error.task_id else f"trace_id={_id(error.trace_id)}"
+            f"task_id={_task_id(error.task_id)}"
+            if error.task_id
+            else f"trace_id={_id(error.trace_id)}"
         )
         return (
             f"No image task matches {wanted}. Copy the id exactly from the earlier tool result, "
@@ -378,7 +406,7 @@ def tool_error_text(error: AceDataImagesError) -> str:
 def malformed_answer_text(error: MalformedAnswerError, reason: str) -> str:
     """The job was accepted but its answer is unusable: look it up, never resubmit."""
     if error.task_id:
-        lookup = f"openai_get_task with task_id={_id(error.task_id)}"
+        lookup = f"openai_get_task with task_id={_task_id(error.task_id)}"
     elif error.trace_id:
         lookup = f"openai_get_task with trace_id={_id(error.trace_id)}"
     else:

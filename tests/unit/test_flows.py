@@ -458,7 +458,7 @@ def test_resuming_an_unknown_job_names_what_was_asked(
 
 @pytest.mark.parametrize(
     ("record_trace", "asked_trace", "expected"),
-    [("tr-rec", None, "tr-rec"), (None, "tr-asked", "tr-asked"), (None, None, None)],
+    [("tr-rec", None, "tr-rec"), (None, None, None)],
 )
 def test_a_resumed_result_keeps_the_best_trace_id(
     api: respx.MockRouter,

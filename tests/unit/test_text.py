@@ -274,3 +274,13 @@ def test_any_answer_gives_a_bounded_printable_summary(
     lines = printable_lines(text)
     assert lines[0].startswith(f"Generated {n} image")
     assert len(lines) <= n + 3
+
+
+def test_the_task_ids_of_a_fanned_out_call_are_each_capped_not_cut() -> None:
+    ids = [f"{i:02d}" + "a" * 34 for i in range(10)]
+    task = ImageTask(task_id=",".join(ids), trace_id="tr")
+    text = result_summary(task)
+    assert f"task_id={','.join(ids)}," in text
+    hostile = ImageTask(task_id=",".join(["x" * 500] * 30))
+    shown = result_summary(hostile).split("task_id=")[1].split(", trace_id")[0]
+    assert shown == ",".join([f"{'x' * 63}…"] * 10)
