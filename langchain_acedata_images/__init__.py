@@ -28,15 +28,14 @@ from .errors import (
     TaskTimeoutError,
     TransportError,
 )
+from .model_rules import MODEL_RULES, ModelRules
 from .models import (
-    MODEL_RULES,
     EditImageInput,
     GeneratedImage,
     GenerateImageInput,
     GetTaskInput,
     ImageGenerationResult,
     ImageTask,
-    ModelRules,
     TaskList,
     TaskQuery,
     TaskRecord,

@@ -46,7 +46,7 @@ def image_flow(
     body["trace_id"] = job.trace_id
     callback = request.callback_url is not None
     waiting = wait and not callback
-    stream = waiting and bool(getattr(request, "partial_images", 0))
+    stream = waiting and bool(request.partial_images_requested)
     body["stream" if stream else "async"] = True
     submission = yield from submit_flow(base, path, body, job, stream=stream)
     record = submission.record

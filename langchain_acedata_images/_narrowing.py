@@ -21,13 +21,8 @@ from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
-from .models import (
-    DEFAULT_MODEL,
-    KNOWN_MODELS,
-    MODEL_RULES,
-    MODEL_SPECIFIC_FIELDS,
-    _ImageRequestBase,
-)
+from .model_rules import MODEL_RULES, MODEL_SPECIFIC_FIELDS
+from .models import DEFAULT_MODEL, KNOWN_MODELS, _ImageRequestBase
 
 RequestT = TypeVar("RequestT", bound=_ImageRequestBase)
 

@@ -82,7 +82,7 @@ def result_from_answer(
     return build_result(
         answer,
         model=request.model,
-        size=lenient_text(getattr(request, "size", None)),
+        size=lenient_text(request.size),
         output_format=output_format,
         mime_type=_MIME_TYPES.get(output_format),
         task_id=job.task_id,

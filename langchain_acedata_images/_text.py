@@ -346,6 +346,12 @@ def tool_error_text(error: AceDataImagesError) -> str:
     ids = f" task_id={_task_id(error.task_id)}" if error.task_id else ""
     ids += f" trace_id={_id(error.trace_id)}" if error.trace_id else ""
     message = one_line(error.message, _MAX_MESSAGE_CHARS)
+    text = _service_error_text(error, message) or _job_error_text(error, message, ids)
+    return text or f"The image API returned an error: {message}.{ids}"
+
+
+def _service_error_text(error: AceDataImagesError, message: str) -> str | None:
+    """Errors about the service, the account or the arguments (checked first, in order)."""
     if isinstance(error, (ConfigurationError, AuthenticationError, ResourceDisabledError)):
         return (
             f"Image generation is not available: {message}. Changing the arguments will not "
@@ -373,6 +379,11 @@ def tool_error_text(error: AceDataImagesError) -> str:
         return f"The image API is rate limiting requests; wait{wait} and try again."
     if isinstance(error, InvalidRequestError):
         return f"The image API rejected the arguments: {message}. Fix them and call again."
+    return None
+
+
+def _job_error_text(error: AceDataImagesError, message: str, ids: str) -> str | None:
+    """Errors about one job: still running, unknown, failed, or perhaps created."""
     if isinstance(error, TaskTimeoutError):
         return (
             f"The image job is still running after {error.waited:.0f}s.{ids}. Do not submit it "
@@ -400,7 +411,7 @@ def tool_error_text(error: AceDataImagesError) -> str:
         )
     if isinstance(error, (TransportError, ServerError)):
         return f"The image service is unavailable right now ({message}). Try again later."
-    return f"The image API returned an error: {message}.{ids}"
+    return None
 
 
 def malformed_answer_text(error: MalformedAnswerError, reason: str) -> str:

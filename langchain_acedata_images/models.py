@@ -1,15 +1,15 @@
-"""Request and result models: every API parameter is declared once, here.
+"""Request models: every API parameter is declared once, here.
 
 The tool's args schema, the request body and the CLI options are all derived from
-:class:`GenerateImageInput` / :class:`EditImageInput`; the per-model rules live in the single
-:data:`MODEL_RULES` table so that bad input is rejected before any HTTP request.
+:class:`GenerateImageInput` / :class:`EditImageInput`; they apply the per-model rules of
+:mod:`.model_rules` so that bad input is rejected before any HTTP request. The result models
+live in :mod:`.results` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Annotated, Any, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -24,6 +24,18 @@ from pydantic import (
 
 from ._hosts import host_refusal
 from ._llm_schema import LLMArgs
+from .model_rules import (
+    EDIT_EXTRA_QUALITIES,
+    MAX_PROMPT_CHARS,
+    MODEL_RULES,
+    MODEL_SPECIFIC_FIELDS,
+    ModelRules,
+    gpt_image_only,
+    join_values,
+    model_description,
+    models_where,
+    parse_size,
+)
 
 # The result models live in .results; re-exported from here, where they were first declared.
 from .results import TASK_ID_SEPARATOR as TASK_ID_SEPARATOR
@@ -64,146 +76,12 @@ ALLOW_UNKNOWN_MODELS = "allow_unknown_models"
 #: callbacks); the programmatic client does not: its caller chose the URL.
 PUBLIC_CALLBACKS_ONLY = "public_callbacks_only"
 
-_SIZE_RE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
-GPT_IMAGE_2_MAX_SIDE = 3840
-GPT_IMAGE_2_MAX_PIXELS = 8_294_400
-#: Longest prompt any model accepts (per-model limits are in :data:`MODEL_RULES`).
-MAX_PROMPT_CHARS = 32_000
-
-
-def parse_size(size: str) -> tuple[int, int] | None:
-    """Return ``(width, height)`` for ``'WxH'``, or ``None`` for ``'auto'``/malformed."""
-    match = _SIZE_RE.match(size)
-    return (int(match[1]), int(match[2])) if match else None
-
-
-def _gpt_image_2_size_problem(width: int, height: int) -> str | None:
-    if width % 16 or height % 16:
-        return "both sides must be multiples of 16 (e.g. 1024x1536, 2048x1152, 3840x2160)"
-    if max(width, height) > GPT_IMAGE_2_MAX_SIDE:
-        return f"the longer side must be <= {GPT_IMAGE_2_MAX_SIDE}"
-    if width * height > GPT_IMAGE_2_MAX_PIXELS:
-        return f"width x height must be <= {GPT_IMAGE_2_MAX_PIXELS:,} pixels"
-    return None
-
-
-@dataclass(frozen=True)
-class ModelRules:
-    """What one model accepts; ``sizes=None`` means any ``WxH`` that ``custom_size`` allows.
-
-    ``honours_n`` is false where a documented variant of the service silently reduces ``n``
-    to 1 (the client then sends ``n`` single-image jobs); ``multipart_edits`` is false where
-    the published multipart edit schema does not list the model (uploads then go as ``data:``
-    URLs in a JSON body).
-    """
-
-    family: Literal["gpt-image", "dall-e", "nano-banana"]
-    sizes: tuple[str, ...] | None
-    allow_auto_size: bool
-    qualities: tuple[str, ...]
-    max_n: int = 10
-    custom_size: Callable[[int, int], str | None] | None = None
-    max_prompt: int = MAX_PROMPT_CHARS
-    honours_n: bool = False
-    multipart_edits: bool = True
-
-    @property
-    def is_gpt_image(self) -> bool:
-        return self.family == "gpt-image"
-
-
-_GPT_QUALITIES = ("auto", "high", "medium", "low")
-_GPT_IMAGE_1_SIZES = ("1024x1024", "1536x1024", "1024x1536")
-_GPT_IMAGE_1 = ModelRules("gpt-image", _GPT_IMAGE_1_SIZES, True, _GPT_QUALITIES)
-_GPT_IMAGE_2 = ModelRules(
-    "gpt-image", None, True, _GPT_QUALITIES, custom_size=_gpt_image_2_size_problem
-)
-# AceDataCloud documents no size list for nano-banana: accept presets, auto and any WxH.
-_NANO_BANANA = ModelRules("nano-banana", None, True, _GPT_QUALITIES)
-
-#: The one table of per-model rules (sizes, qualities, n, prompt length, feature support).
-#: ``gpt-image-2:*`` are channels of gpt-image-2 and ``nano-banana-2-lite`` a nano-banana.
-MODEL_RULES: dict[str, ModelRules] = {
-    "gpt-image-1": _GPT_IMAGE_1,
-    "gpt-image-1.5": _GPT_IMAGE_1,
-    "gpt-image-2": _GPT_IMAGE_2,
-    "gpt-image-2:reverse": _GPT_IMAGE_2,
-    "gpt-image-2:official": _GPT_IMAGE_2,
-    "dall-e-3": ModelRules(
-        "dall-e",
-        ("1024x1024", "1792x1024", "1024x1792"),
-        False,
-        ("auto", "hd", "standard"),
-        max_n=1,
-        max_prompt=4000,
-        honours_n=True,
-    ),
-    "dall-e-2": ModelRules(
-        "dall-e",
-        ("256x256", "512x512", "1024x1024"),
-        False,
-        ("auto", "standard"),
-        max_prompt=1000,
-        honours_n=True,
-    ),
-    "nano-banana": _NANO_BANANA,
-    "nano-banana-2-lite": replace(_NANO_BANANA, multipart_edits=False),
-    "nano-banana-2": _NANO_BANANA,
-    "nano-banana-pro": _NANO_BANANA,
-}
-#: Edits accept ``standard`` quality on gpt-image models too (API.md, edits).
-EDIT_EXTRA_QUALITIES = ("standard",)
-
 
 def _reject_boolean(value: Any, info: ValidationInfo) -> Any:
     """JSON true/false are not numbers (pydantic's lax mode would read them as 1 and 0)."""
     if isinstance(value, bool):
         raise ValueError(f"{info.field_name} must be an integer, not {str(value).lower()}")
     return value
-
-
-def _join(values: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(values)
-
-
-def _models_where(
-    predicate: Callable[[ModelRules], bool], among: tuple[str, ...] | None = None
-) -> str:
-    names = among if among is not None else tuple(MODEL_RULES)
-    return _join([name for name in names if name in MODEL_RULES and predicate(MODEL_RULES[name])])
-
-
-def _gpt_image_only(model: str, rules: ModelRules) -> bool:
-    return rules.is_gpt_image
-
-
-#: Arguments only some models accept: a tool offering none of those models hides them.
-MODEL_SPECIFIC_FIELDS: dict[str, Callable[[str, ModelRules], bool]] = {
-    "background": _gpt_image_only,
-    "moderation": _gpt_image_only,
-    "input_fidelity": _gpt_image_only,
-    "partial_images": _gpt_image_only,
-    "style": lambda model, rules: model == "dall-e-3",
-}
-
-#: What each model is good at, in the fewest words (the LLM reads these on every turn).
-MODEL_NOTES: dict[str, str] = {
-    "gpt-image-1": "versatile",
-    "gpt-image-2": "newest, 4K",
-    "dall-e-3": "artistic",
-    "nano-banana": "fast",
-    "nano-banana-pro": "best",
-}
-
-
-def model_description(models: tuple[str, ...], default: str) -> str:
-    """The ``model`` field's description for the offered ``models``."""
-    notes = [
-        f"{name}{' (default)' if name == default else ''} {MODEL_NOTES[name]}"
-        for name in models
-        if name in MODEL_NOTES
-    ]
-    return "; ".join(notes) + "."
 
 
 MODEL_DESCRIPTION = model_description(KNOWN_MODELS, DEFAULT_MODEL)
@@ -245,6 +123,9 @@ class _ImageRequestBase(LLMArgs):
     output_compression: int | None = Field(
         default=None, ge=0, le=100, description="0-100, jpeg/webp."
     )
+    # Declared here for the rules and the flows; each request model narrows them.
+    size: str | None = None
+    quality: str = "auto"
 
     @classmethod
     def _fill_defaults(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +136,7 @@ class _ImageRequestBase(LLMArgs):
         if model is None:
             return {**data, "model": cls.default_model}
         if model not in offered:
-            raise ValueError(f"model must be one of {_join(offered)} (got {model!r})")
+            raise ValueError(f"model must be one of {join_values(offered)} (got {model!r})")
         return data
 
     @classmethod
@@ -347,14 +228,16 @@ class _ImageRequestBase(LLMArgs):
         if size == "auto":
             if rules.allow_auto_size:
                 return None
-            presets = _join(rules.sizes or ())
+            presets = join_values(rules.sizes or ())
             return f"size 'auto' is not supported by {self.model}; use one of {presets}"
         dims = parse_size(size)
         if dims is None:
             return f"size must be 'auto' or 'WIDTHxHEIGHT' like '1024x1024', got {size!r}"
         if rules.sizes is not None and size not in rules.sizes:
             allowed = list(rules.sizes) + (["auto"] if rules.allow_auto_size else [])
-            return f"size {size} is not supported by {self.model}; use one of {_join(allowed)}"
+            return (
+                f"size {size} is not supported by {self.model}; use one of {join_values(allowed)}"
+            )
         if rules.custom_size is not None:
             problem = rules.custom_size(*dims)
             if problem:
@@ -364,46 +247,7 @@ class _ImageRequestBase(LLMArgs):
     def _problems(self) -> list[str]:
         """Every rule this request breaks, as actionable sentences."""
         rules = self.rules
-        problems: list[str] = []
-        size: str | None = getattr(self, "size", None)
-        if rules is not None:
-            if len(self.prompt) > rules.max_prompt:
-                problems.append(
-                    f"prompt is {len(self.prompt):,} characters; {self.model} accepts at most "
-                    f"{rules.max_prompt:,}: shorten it, or use a gpt-image or nano-banana model "
-                    f"(up to {MAX_PROMPT_CHARS:,})"
-                )
-            if size is not None and (problem := self._size_problem(size, rules)):
-                problems.append(problem)
-            quality: str | None = getattr(self, "quality", None)
-            qualities = self._allowed_qualities(rules)
-            if quality is not None and quality not in qualities:
-                problems.append(
-                    f"quality '{quality}' is not supported by {self.model}; use one of "
-                    f"{_join(qualities)}"
-                )
-            if self.n is not None and self.n > rules.max_n:
-                problems.append(
-                    f"{self.model} generates at most {rules.max_n} image per request; set n=1"
-                )
-            if not rules.is_gpt_image:
-                gpt_only = [
-                    name
-                    for name, works in MODEL_SPECIFIC_FIELDS.items()
-                    if works is _gpt_image_only
-                    and name != "partial_images"
-                    and getattr(self, name, None) is not None
-                ]
-                if getattr(self, "partial_images", None):
-                    gpt_only.append("partial_images")
-                if gpt_only:
-                    one = len(gpt_only) == 1
-                    gpt = _models_where(lambda r: r.is_gpt_image, self.offered_models)
-                    problems.append(
-                        f"{_join(gpt_only)} only work{'s' if one else ''} with gpt-image models "
-                        f"({gpt or 'none offered'}); remove {'it' if one else 'them'} or change "
-                        "the model"
-                    )
+        problems = self._rule_problems(rules) if rules is not None else []
         if self.background == "transparent" and self.output_format not in ("png", "webp"):
             problems.append(
                 "background 'transparent' needs output_format 'png' or 'webp'"
@@ -415,6 +259,53 @@ class _ImageRequestBase(LLMArgs):
                 "set output_format or remove output_compression"
             )
         return problems
+
+    def _rule_problems(self, rules: ModelRules) -> list[str]:
+        """What this model's rules refuse: prompt length, size, quality, n, gpt-only fields."""
+        problems: list[str] = []
+        if len(self.prompt) > rules.max_prompt:
+            problems.append(
+                f"prompt is {len(self.prompt):,} characters; {self.model} accepts at most "
+                f"{rules.max_prompt:,}: shorten it, or use a gpt-image or nano-banana model "
+                f"(up to {MAX_PROMPT_CHARS:,})"
+            )
+        if self.size is not None and (problem := self._size_problem(self.size, rules)):
+            problems.append(problem)
+        qualities = self._allowed_qualities(rules)
+        if self.quality not in qualities:
+            problems.append(
+                f"quality '{self.quality}' is not supported by {self.model}; use one of "
+                f"{join_values(qualities)}"
+            )
+        if self.n is not None and self.n > rules.max_n:
+            problems.append(
+                f"{self.model} generates at most {rules.max_n} image per request; set n=1"
+            )
+        gpt_only = self._gpt_only_fields_set()
+        if gpt_only and not rules.is_gpt_image:
+            one = len(gpt_only) == 1
+            gpt = models_where(lambda r: r.is_gpt_image, self.offered_models)
+            problems.append(
+                f"{join_values(gpt_only)} only work{'s' if one else ''} with gpt-image models "
+                f"({gpt or 'none offered'}); remove {'it' if one else 'them'} or change "
+                "the model"
+            )
+        return problems
+
+    def _gpt_only_fields_set(self) -> list[str]:
+        """The gpt-image-only fields this request sets (``partial_images=0`` asks for none)."""
+        return [
+            name
+            for name, value in self
+            if MODEL_SPECIFIC_FIELDS.get(name) is gpt_image_only
+            and value is not None
+            and not (name == "partial_images" and value == 0)
+        ]
+
+    @property
+    def partial_images_requested(self) -> int:
+        """How many partial images to stream (only generations can ask for them)."""
+        return 0
 
     @model_validator(mode="after")
     def _check_model_rules(self) -> _ImageRequestBase:
@@ -450,6 +341,10 @@ class GenerateImageInput(_ImageRequestBase):
     @classmethod
     def _partial_images_not_boolean(cls, value: Any, info: ValidationInfo) -> Any:
         return _reject_boolean(value, info)
+
+    @property
+    def partial_images_requested(self) -> int:
+        return self.partial_images or 0
 
     def _problems(self) -> list[str]:
         problems = super()._problems()

@@ -53,13 +53,16 @@ TARGETS: dict[str, Target] = {
     # Submission (never twice), its verdicts, and the look-ups that recover a job.
     "flows": Target((f"{PACKAGE}/_flows.py", f"{PACKAGE}/_outcomes.py", f"{PACKAGE}/_lookups.py")),
     "rules": Target(
-        (f"{PACKAGE}/models.py",),
-        _function("models", "parse_size", "_gpt_image_2_size_problem", "_reject_boolean")
+        (f"{PACKAGE}/models.py", f"{PACKAGE}/model_rules.py"),
+        _function("model_rules", "parse_size", "_gpt_image_2_size_problem")
+        + _function("models", "_reject_boolean")
         + _method(
             "models",
             "_ImageRequestBase",
             "_size_problem",
             "_problems",
+            "_rule_problems",
+            "_gpt_only_fields_set",
             "_not_blank",
             "_absolute_http_url",
             "_check_model_rules",
@@ -87,8 +90,6 @@ EQUIVALENT: dict[str, str] = {
     "_outcomes.x_is_event_stream__mutmut_8": "'' and 'XXXX' are both no event stream",
     "_outcomes.x_classify__mutmut_35": "the cause only picks the settle window: None and a "
     "TransportError both get none",
-    "models.xǁ_ImageRequestBaseǁ_problems__mutmut_8": "every request model has a size field",
-    "models.xǁ_ImageRequestBaseǁ_problems__mutmut_24": "every request model has quality",
     "models.xǁ_ImageRequestBaseǁto_body__mutmut_2": "all fields dump the same in python mode",
     "models.xǁ_ImageRequestBaseǁto_body__mutmut_5": "all fields dump the same in python mode",
     "models.xǁ_ImageRequestBaseǁto_body__mutmut_8": "all fields dump the same in python mode",

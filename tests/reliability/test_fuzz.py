@@ -45,15 +45,13 @@ from langchain_acedata_images import (
 from langchain_acedata_images._fanout import plan_for
 from langchain_acedata_images.emulator import RunningEmulator
 from langchain_acedata_images.emulator import rules as server_rules
-from langchain_acedata_images.models import (
-    DEFAULT_MODEL,
+from langchain_acedata_images.model_rules import (
     GPT_IMAGE_2_MAX_PIXELS,
-    KNOWN_MODELS,
     MODEL_RULES,
-    PUBLIC_CALLBACKS_ONLY,
     ModelRules,
     parse_size,
 )
+from langchain_acedata_images.models import DEFAULT_MODEL, KNOWN_MODELS, PUBLIC_CALLBACKS_ONLY
 from tests.emulator_fixtures import emulator_client
 
 BASE = "https://api.fuzz.test"

@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from langchain_acedata_images import EditImageInput, GenerateImageInput, TaskQuery
-from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS, MODEL_RULES, TaskRecord
+from langchain_acedata_images.model_rules import MODEL_RULES
+from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS, TaskRecord
 
 VALID: list[dict[str, Any]] = [
     {"prompt": "fox"},

@@ -93,5 +93,5 @@ def test_the_measure_counts_what_it_claims(
     monkeypatch.setattr(f"{__name__}.PACKAGE", tmp_path)
     found = list(_oversized())
     assert len(found) == len(expected)
-    for line, fragment in zip(found, expected):
+    for line, fragment in zip(found, expected, strict=True):
         assert fragment in line
