@@ -101,6 +101,8 @@ class DurationEstimator:
         self.window, self.min_samples, self.max_keys = window, min_samples, max_keys
         self.low, self.high = low, high
         self._samples: OrderedDict[DurationKey, deque[float]] = OrderedDict()
+        # Asked for every watched job at every tick; recomputed only when a group changes.
+        self._estimates: dict[DurationKey, DurationEstimate | None] = {}
         self._lock = threading.Lock()
 
     def observe(self, key: DurationKey, seconds: float) -> None:
@@ -113,20 +115,24 @@ class DurationEstimator:
             if samples is None:
                 samples = self._samples[key] = deque(maxlen=self.window)
                 while len(self._samples) > self.max_keys:
-                    self._samples.popitem(last=False)
+                    dropped, _ = self._samples.popitem(last=False)
+                    self._estimates.pop(dropped, None)
             self._samples.move_to_end(key)
             samples.append(seconds)
+            self._estimates.pop(key, None)
 
     def estimate(self, key: DurationKey) -> DurationEstimate | None:
         """The usual finishing range of ``key``'s jobs, once enough of them were seen."""
         with self._lock:
-            samples = list(self._samples.get(key, ()))
-        if len(samples) < self.min_samples:
-            return None
-        samples.sort()
-        return DurationEstimate(
-            _percentile(samples, self.low), _percentile(samples, self.high), len(samples)
-        )
+            if key in self._estimates:
+                return self._estimates[key]
+            samples = sorted(self._samples.get(key, ()))
+            estimate = None
+            if len(samples) >= self.min_samples:
+                low, high = _percentile(samples, self.low), _percentile(samples, self.high)
+                estimate = DurationEstimate(low, high, len(samples))
+            self._estimates[key] = estimate
+            return estimate
 
     def snapshot(self) -> dict[DurationKey, DurationEstimate]:
         """Every group with an estimate (for logs, docs and benchmarks)."""
@@ -138,6 +144,7 @@ class DurationEstimator:
     def clear(self) -> None:
         with self._lock:
             self._samples.clear()
+            self._estimates.clear()
 
 
 def _percentile(ordered: list[float], q: float) -> float:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from .durations import DurationEstimate, DurationEstimator, DurationKey, server_duration
 from .errors import APIError, RateLimitError, ServerError, TransportError
 from .models import TaskRecord
+from .polling import PollSchedule
 
 #: A batch refused with 400 that names at most this many ids means "no batch retrieval"
 #: (the API's default ``limit`` is 12); a larger one is retried in halves first.
@@ -137,14 +138,19 @@ class PollerCore:
     """Watched jobs and the decisions about them; not thread-safe (its driver locks)."""
 
     cadence: PollCadence = field(default_factory=PollCadence)
-    estimator: DurationEstimator = field(default_factory=DurationEstimator)
+    estimator: DurationEstimator | None = field(default_factory=DurationEstimator)
+    """Where durations are learned and read; ``None``: learning off."""
     batch_size: int = 500
     max_failures: int = 8
+    schedule: PollSchedule | None = None
+    """A fixed per-job schedule chosen by the developer: used instead of ``cadence`` (and
+    then batches are not rationed; the schedule decides)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.max_failures < 0:
             raise ValueError("PollerCore needs batch_size >= 1 and max_failures >= 0")
         self._watches: dict[int, _Watch] = {}
+        self._by_task: dict[str, dict[int, _Watch]] = {}
         self._next_id = 0
         self._last_batch = -math.inf
         self._tokens, self._tokens_at = self.cadence.burst, -math.inf
@@ -168,18 +174,19 @@ class PollerCore:
         watch = _Watch(self._next_id, task_id, origin, deadline, key, due=now)
         watch.due = self._due(watch, now)
         self._watches[watch.id] = watch
+        self._by_task.setdefault(task_id, {})[watch.id] = watch
         return watch.id
 
     def forget(self, waiter: int) -> None:
         """Stop watching for ``waiter`` (its caller gave up); the others are untouched."""
-        self._watches.pop(waiter, None)
+        self._remove(waiter)
 
     @property
     def idle(self) -> bool:
         return not self._watches
 
     def task_ids(self) -> set[str]:
-        return {watch.task_id for watch in self._watches.values()}
+        return set(self._by_task)
 
     def wake_at(self) -> float | None:
         """When the driver should next call :meth:`expire` and :meth:`plan`; ``None``: idle."""
@@ -221,12 +228,13 @@ class PollerCore:
             return Check(body, (single.task_id,), batch=False)
         if now < self._batch_ready_at() - 1e-9:
             return None
-        ids: list[str] = []
+        chosen: dict[str, None] = {}  # ordered and de-duplicated: most overdue first
         for watch in sorted(self._watches.values(), key=lambda w: w.due):
-            if not self._single(watch) and watch.task_id not in ids:
-                ids.append(watch.task_id)
-                if len(ids) == self.batch_size:
+            if not self._single(watch):
+                chosen[watch.task_id] = None
+                if len(chosen) == self.batch_size:
                     break
+        ids = list(chosen)
         self._spend_token(now)
         batch = {"action": "retrieve_batch", "ids": ids, "limit": len(ids)}
         return Check(batch, tuple(ids), batch=True)
@@ -306,6 +314,8 @@ class PollerCore:
     def _batch_ready_at(self) -> float:
         """The earliest time the token bucket and ``min_spacing`` allow another batch."""
         cadence = self.cadence
+        if self.schedule is not None:
+            return self._last_batch
         ready = self._last_batch + cadence.min_spacing
         if self._tokens < 1:
             ready = max(ready, self._tokens_at + (1 - self._tokens) / cadence.max_rate)
@@ -321,14 +331,22 @@ class PollerCore:
         return watch.single or not self.batch_supported
 
     def _watching(self, task_id: str) -> list[_Watch]:
-        return [watch for watch in self._watches.values() if watch.task_id == task_id]
+        return list(self._by_task.get(task_id, {}).values())
+
+    def _remove(self, waiter: int) -> None:
+        watch = self._watches.pop(waiter, None)
+        if watch is not None:
+            same_task = self._by_task[watch.task_id]
+            del same_task[waiter]
+            if not same_task:
+                del self._by_task[watch.task_id]
 
     def _apply(self, task_id: str, record: TaskRecord | None, now: float) -> list[Delivery]:
         watches = self._watching(task_id)
         if record is not None and record.finished and watches:
             seconds = server_duration(record)
             key = watches[0].key
-            if seconds is not None and key is not None:
+            if seconds is not None and key is not None and self.estimator is not None:
                 self.estimator.observe(key, seconds)
         deliveries: list[Delivery] = []
         for watch in watches:
@@ -352,12 +370,16 @@ class PollerCore:
         record: TaskRecord | None = None,
         error: BaseException | None = None,
     ) -> Delivery:
-        self._watches.pop(watch.id, None)
+        self._remove(watch.id)
         return Delivery(watch.id, kind, record=record, error=error, polls=watch.polls)
 
     def _due(self, watch: _Watch, now: float) -> float:
+        if self.schedule is not None:
+            return min(now + self.schedule.interval(watch.polls), watch.deadline)
         age = now - watch.origin
-        estimate = self.estimator.estimate(watch.key) if watch.key is not None else None
+        estimate = None
+        if watch.key is not None and self.estimator is not None:
+            estimate = self.estimator.estimate(watch.key)
         wait = self.cadence.next_check(age, estimate) - age
         if self.callbacks_seen:
             wait *= self.cadence.callback_slowdown
