@@ -19,8 +19,10 @@ from pydantic import SecretStr
 
 from ._env import ENV, env_base_url, env_save_dir, env_token
 from ._steps import Job, ProgressEvent, new_trace_id
+from .durations import DurationEstimator
 from .errors import APIError, ConfigurationError, error_from_response
 from .models import ALLOW_UNKNOWN_MODELS, _ImageRequestBase
+from .poller import PollCadence
 from .polling import PollSchedule, RetryPolicy
 
 # Aliases of the one declaration in ``_env.ENV``.
@@ -53,13 +55,15 @@ class BaseImagesClient:
         *,
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        poll_schedule: PollSchedule | None = None,
+        poll_schedule: PollCadence | PollSchedule | None = None,
         retry_policy: RetryPolicy | None = None,
         max_wait: float = 600.0,
         max_poll_failures: int = 8,
         save_dir: str | os.PathLike[str] | None = None,
         allow_private_downloads: bool = False,
         max_downloads: int = 16,
+        callback_url: str | None = None,
+        learn_durations: bool = True,
     ) -> None:
         if api_token is None:
             api_token = env_token()
@@ -68,7 +72,9 @@ class BaseImagesClient:
         )
         self.base_url = (base_url or env_base_url() or DEFAULT_BASE_URL).rstrip("/")
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.poll_schedule = poll_schedule or PollSchedule()
+        # PollCadence (default): the client-wide poller's adaptive checks; a PollSchedule
+        # fixes each job's poll instants instead (still checked in shared batches).
+        self.poll_schedule: PollCadence | PollSchedule = poll_schedule or PollCadence()
         self.retry_policy = retry_policy or RetryPolicy()
         self.max_wait = _seconds(max_wait)
         self.max_poll_failures = max_poll_failures
@@ -79,6 +85,13 @@ class BaseImagesClient:
         if max_downloads < 0:
             raise ValueError(f"max_downloads must be >= 0, got {max_downloads}")
         self.max_downloads = max_downloads
+        if callback_url is not None and not callback_url.startswith(("https://", "http://")):
+            raise ValueError("callback_url must be an http(s) URL (your CallbackReceiver's)")
+        self.callback_url = callback_url
+        """Where AceDataCloud POSTs finished jobs (a :class:`~.webhook.CallbackReceiver`):
+        sent with every submission; calls still wait, resolved by the callback or by polling."""
+        self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
+        """Typical job durations learned by this client (``None``: learning off)."""
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic

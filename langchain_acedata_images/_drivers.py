@@ -14,7 +14,9 @@ from typing import Any
 
 import httpx
 
+from ._poller_io import AsyncWaiter, PollerHub, SyncWaiter
 from ._steps import (
+    Await,
     Close,
     Emit,
     Flow,
@@ -25,6 +27,7 @@ from ._steps import (
     Send,
     Sleep,
     T,
+    Watch,
 )
 
 
@@ -43,9 +46,12 @@ class _SyncIO:
         client: httpx.Client,
         sleep: Callable[[float], None],
         on_progress: Callable[[ProgressEvent], Any] | None,
+        pollers: PollerHub | None,
     ) -> None:
         self.client, self.sleep, self.on_progress = client, sleep, on_progress
+        self.pollers = pollers
         self.streams: dict[int, tuple[httpx.Response, Iterator[str]]] = {}
+        self.waiters: list[SyncWaiter] = []
 
     def perform(self, step: object) -> Any:
         if isinstance(step, Send):
@@ -67,6 +73,14 @@ class _SyncIO:
         elif isinstance(step, Close):
             self.streams.pop(id(step.response), None)
             step.response.close()
+        elif isinstance(step, Watch):
+            waiter = _hub(self.pollers, step).sync.watch(
+                step.task_id, origin=step.origin, deadline=step.deadline, key=step.key
+            )
+            self.waiters.append(waiter)
+            return waiter
+        elif isinstance(step, Await):
+            return step.waiter.next()
         else:
             raise UnknownStepError(step)
         return None
@@ -74,6 +88,8 @@ class _SyncIO:
     def close(self) -> None:
         for response, _ in self.streams.values():
             response.close()
+        for waiter in self.waiters:
+            waiter.close()
 
 
 class _AsyncIO:
@@ -84,9 +100,12 @@ class _AsyncIO:
         client: httpx.AsyncClient,
         sleep: Callable[[float], Awaitable[None]],
         on_progress: ProgressCallback | None,
+        pollers: PollerHub | None,
     ) -> None:
         self.client, self.sleep, self.on_progress = client, sleep, on_progress
+        self.pollers = pollers
         self.streams: dict[int, tuple[httpx.Response, AsyncIterator[str]]] = {}
+        self.waiters: list[AsyncWaiter] = []
 
     async def perform(self, step: object) -> Any:
         if isinstance(step, Send):
@@ -110,13 +129,31 @@ class _AsyncIO:
         elif isinstance(step, Close):
             self.streams.pop(id(step.response), None)
             await step.response.aclose()
+        elif isinstance(step, Watch):
+            waiter = (
+                _hub(self.pollers, step)
+                .current()
+                .watch(step.task_id, origin=step.origin, deadline=step.deadline, key=step.key)
+            )
+            self.waiters.append(waiter)
+            return waiter
+        elif isinstance(step, Await):
+            return await step.waiter.next()
         else:
             raise UnknownStepError(step)
         return None
 
     async def close(self) -> None:
+        for waiter in self.waiters:  # first: a cancelled wait stops being polled at once
+            waiter.close()
         for response, _ in self.streams.values():
             await response.aclose()
+
+
+def _hub(pollers: PollerHub | None, step: Watch) -> PollerHub:
+    if pollers is None:
+        raise UnknownStepError(step)  # this driver was given no poller to watch with
+    return pollers
 
 
 def sync_drive(
@@ -124,9 +161,10 @@ def sync_drive(
     client: httpx.Client,
     sleep: Callable[[float], None],
     on_progress: Callable[[ProgressEvent], Any] | None = None,
+    pollers: PollerHub | None = None,
 ) -> T:
     """Run ``flow`` with blocking I/O and return its value."""
-    io = _SyncIO(client, sleep, on_progress)
+    io = _SyncIO(client, sleep, on_progress, pollers)
     outcome: Any = None
     error: Exception | None = None
     try:
@@ -152,9 +190,10 @@ async def async_drive(
     client: httpx.AsyncClient,
     sleep: Callable[[float], Awaitable[None]],
     on_progress: ProgressCallback | None = None,
+    pollers: PollerHub | None = None,
 ) -> T:
     """Run ``flow`` with asyncio I/O (no thread offload) and return its value."""
-    io = _AsyncIO(client, sleep, on_progress)
+    io = _AsyncIO(client, sleep, on_progress, pollers)
     outcome: Any = None
     error: Exception | None = None
     try:

@@ -44,6 +44,8 @@ def image_flow(
     if job.upload is not None:
         body = job.upload.body(body)
     body["trace_id"] = job.trace_id
+    if base.callback_url and "callback_url" not in body:
+        body["callback_url"] = base.callback_url  # the developer's receiver; we still wait
     callback = request.callback_url is not None
     waiting = wait and not callback
     stream = waiting and bool(request.partial_images_requested)
@@ -160,4 +162,4 @@ def resume_flow(
     )
     if record.finished:
         return result_from_record(record, job, base._elapsed(job))
-    return (yield from wait_flow(base, job))
+    return (yield from wait_flow(base, job, learn=False))

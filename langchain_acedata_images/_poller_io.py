@@ -107,11 +107,16 @@ class SyncPoller:
         return SyncWaiter(self, waiter, deliveries)
 
     def forget(self, waiter: int) -> None:
+        """Stop watching for ``waiter``; when it was the last, wait (briefly) for the thread
+        to end, so a client whose calls have returned runs no thread."""
         with self._condition:
             self._core.forget(waiter)
             self._queues.pop(waiter, None)
             self._task_of.pop(waiter, None)
             self._condition.notify_all()
+            thread = self._thread if self._core.idle else None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
 
     def deliver(self, record: TaskRecord) -> None:
         """Resolve the waiters of a finished ``record`` (from a callback)."""

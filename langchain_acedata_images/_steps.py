@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, Field
 
+from .durations import DurationKey
 from .models import _ImageRequestBase
 
 if TYPE_CHECKING:
@@ -78,7 +79,28 @@ class Read:
     response: httpx.Response
 
 
-Step = Send | Sleep | Emit | NextLine | Close | Read
+@dataclass
+class Watch:
+    """Have the client's poller watch a task; the outcome is a waiter for :class:`Await`.
+
+    ``origin`` is the task's estimated creation time on the client's clock, ``key`` its
+    duration group (``None``: nothing to learn or use)."""
+
+    task_id: str
+    origin: float
+    deadline: float
+    key: DurationKey | None = None
+
+
+@dataclass
+class Await:
+    """The next :class:`~.poller.Delivery` for a waiter: a status update or the wait's end.
+    The driver stops the watch when the flow ends, however it ends."""
+
+    waiter: Any
+
+
+Step = Send | Sleep | Emit | NextLine | Close | Read | Watch | Await
 Flow = Generator[Step, Any, T]
 
 

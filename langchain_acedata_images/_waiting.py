@@ -1,55 +1,62 @@
 """Waiting for a submitted job: the one seam every waiting path goes through.
 
-:func:`wait_flow` polls the task with the client's adaptive :class:`~.polling.PollSchedule`
-until it finishes or the job's deadline passes. A client-wide poller can replace this function
-without touching submission or recovery.
+:func:`wait_flow` hands the task to the client-wide poller (:mod:`.poller`, run by
+:mod:`._poller_io`) and turns what the poller delivers into progress events and the result:
+one ``poll`` event per check that saw the task, then the result, a :class:`TaskTimeoutError`
+at the job's deadline, or the error that ended the checks.
 """
 
 from __future__ import annotations
 
-import logging
+import copy
 
-from ._base import TASKS_PATH, BaseImagesClient
-from ._lookups import post_json
-from ._results import parse_task_record, result_from_record
-from ._steps import Emit, Flow, Job, Sleep
-from .errors import RateLimitError, ServerError, TaskTimeoutError, TransportError
+from ._base import BaseImagesClient
+from ._results import result_from_record
+from ._steps import Await, Emit, Flow, Job, Watch
+from .durations import duration_key
+from .errors import AceDataImagesError, TaskTimeoutError
 from .models import ImageGenerationResult
+from .poller import Delivery
 
-logger = logging.getLogger("langchain_acedata_images.client")
 
+def wait_flow(
+    base: BaseImagesClient, job: Job, *, learn: bool = True
+) -> Flow[ImageGenerationResult]:
+    """Wait for ``job.task_id`` until it finishes; :class:`TaskTimeoutError` at the deadline.
 
-def wait_flow(base: BaseImagesClient, job: Job) -> Flow[ImageGenerationResult]:
-    """Poll ``job.task_id`` until it finishes; :class:`TaskTimeoutError` at the deadline."""
-    polls = failures = 0
-    retry_after: float | None = None
+    ``learn``: the job was submitted just now, so its age is known and its duration may be
+    learned and used (not so for a job resumed by id).
+    """
+    assert job.task_id is not None
+    now = base._clock()
+    # The server created the task between sending the submission and reading its answer.
+    origin = (job.started + now) / 2 if learn else now
+    key = duration_key(job.request) if learn else None
+    waiter = yield Watch(job.task_id, origin=origin, deadline=job.deadline, key=key)
     while True:
-        remaining = job.deadline - base._clock()
-        if remaining <= 0:
-            raise _timeout(base, job)
-        wait = base.poll_schedule.next_wait(polls, remaining=remaining, retry_after=retry_after)
-        yield Sleep(wait)
-        retry_after = None
-        body = {"action": "retrieve", "id": job.task_id}
-        try:
-            answer = yield from post_json(base, TASKS_PATH, body, job.task_id, job.trace_id)
-        except (TransportError, ServerError, RateLimitError) as exc:
-            failures += 1
-            if failures > base.max_poll_failures:
-                raise
-            if isinstance(exc, RateLimitError):
-                retry_after = exc.retry_after
-            logger.info("poll of %s failed (%d): %s", job.task_id, failures, exc)
-            continue
-        failures = 0
-        polls += 1
-        record = parse_task_record(answer, task_id=job.task_id, trace_id=job.trace_id)
-        status = record.status if record else "unknown"
-        yield Emit(base._event(job, "poll", status=status, poll=polls))
-        if record is not None and record.finished:
-            result = result_from_record(record, job, base._elapsed(job))
+        delivery: Delivery = yield Await(waiter)
+        if delivery.kind in ("update", "finished"):
+            record = delivery.record
+            status = record.status if record is not None else "unknown"
+            yield Emit(base._event(job, "poll", status=status, poll=delivery.polls))
+        if delivery.kind == "finished" and delivery.record is not None:
+            result = result_from_record(delivery.record, job, base._elapsed(job))
             yield Emit(base._event(job, "finished", status="succeeded"))
             return result
+        if delivery.kind == "timeout":
+            raise _timeout(base, job)
+        if delivery.kind == "failed":
+            raise _for_job(delivery.error, job)
+
+
+def _for_job(error: BaseException | None, job: Job) -> BaseException:
+    """The error that ended the checks, naming this job (one error may end many waits)."""
+    if not isinstance(error, AceDataImagesError):
+        return error or RuntimeError("the poller ended the wait without a reason")
+    mine = copy.copy(error)
+    mine.task_id = mine.task_id or job.task_id
+    mine.trace_id = mine.trace_id or job.trace_id
+    return mine
 
 
 def _timeout(base: BaseImagesClient, job: Job) -> TaskTimeoutError:

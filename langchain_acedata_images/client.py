@@ -14,8 +14,11 @@ Module map: :mod:`._steps` (steps, jobs, events) · :mod:`._base` (settings and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
+import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +33,7 @@ from ._base import (
     DEFAULT_TIMEOUT,
     EDITS_PATH,
     GENERATIONS_PATH,
+    TASKS_PATH,
     TOKEN_ENV,
     BaseImagesClient,
 )
@@ -37,8 +41,9 @@ from ._calls import Call, Resume
 from ._deprecation import warn_renamed
 from ._drivers import async_drive, sync_drive
 from ._image_inputs import ImageSource, LoadedImage
-from ._lookups import list_flow, lookup_flow
+from ._lookups import list_flow, lookup_flow, post_json
 from ._offline import embedded_token, start_embedded_emulator
+from ._poller_io import PollerHub
 from ._pools import HTTPPools
 from ._steps import Flow, Job, ProgressCallback, ProgressEvent, T, new_trace_id
 from ._uploads import labels, loaded_inputs, resolve_upload_flow
@@ -53,6 +58,7 @@ from .models import (
     TaskQuery,
     TaskRecord,
 )
+from .poller import PollCadence, PollerCore
 from .polling import PollSchedule, RetryPolicy
 
 if TYPE_CHECKING:
@@ -99,7 +105,7 @@ class AceDataImagesClient(BaseImagesClient):
         *,
         base_url: str | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        poll_schedule: PollSchedule | None = None,
+        poll_schedule: PollCadence | PollSchedule | None = None,
         retry_policy: RetryPolicy | None = None,
         max_wait: float = 600.0,
         max_poll_failures: int = 8,
@@ -110,6 +116,8 @@ class AceDataImagesClient(BaseImagesClient):
         emulator: bool | EmulatorConfig = False,
         allow_private_downloads: bool = False,
         max_downloads: int = 16,
+        callback_url: str | None = None,
+        learn_durations: bool = True,
     ) -> None:
         self._emulator: RunningEmulator | None = None
         if emulator is not False:
@@ -131,6 +139,8 @@ class AceDataImagesClient(BaseImagesClient):
             save_dir=save_dir,
             allow_private_downloads=allow_private_downloads,
             max_downloads=max_downloads,
+            callback_url=callback_url,
+            learn_durations=learn_durations,
         )
         self._pools = HTTPPools(
             timeout=self.timeout,
@@ -140,6 +150,14 @@ class AceDataImagesClient(BaseImagesClient):
         )
         #: Recent images by handle, so generate → edit chains skip the task look-up.
         self.image_cache = HandleCache()
+        self._pollers = PollerHub(
+            self._new_poller_core,
+            self._check_tasks,
+            self._acheck_tasks,
+            lambda: self._clock(),
+            self._poller_pause,
+            self._apoller_pause,
+        )
 
     # ------------------------------------------------------------------ pooled HTTP clients
 
@@ -161,16 +179,62 @@ class AceDataImagesClient(BaseImagesClient):
     def close(self) -> None:
         """Close the sync pool, and async pools whose event loop is idle (not running).
 
-        Also stops the embedded emulator, if any."""
+        Also stops the embedded emulator, if any. Calls still waiting in other threads end
+        with a :class:`TransportError`."""
+        self._pollers.close()
         self._pools.close()
         if self._emulator is not None:
             self._emulator.stop()
 
     async def aclose(self) -> None:
         """Close the sync pool and the async pool of the running event loop (and the emulator)."""
+        self._pollers.close()
         await self._pools.aclose()
         if self._emulator is not None:
             self._emulator.stop()
+
+    # ------------------------------------------------------------------ the poller
+
+    def resolve_callback(self, task_id: str, record: TaskRecord | None = None) -> None:
+        """A callback said ``task_id`` finished: end the calls waiting for it with ``record``
+        (a trusted callback's content), or check the task at once when ``record`` is None.
+        Thread-safe; :class:`~.webhook.CallbackReceiver` calls it."""
+        if record is not None and record.id == task_id and record.finished:
+            self._pollers.deliver(record)
+        else:
+            self._pollers.hint(task_id)
+
+    def _new_poller_core(self) -> PollerCore:
+        schedule = self.poll_schedule
+        return PollerCore(
+            schedule if isinstance(schedule, PollCadence) else PollCadence(),
+            self.durations,
+            max_failures=self.max_poll_failures,
+            schedule=schedule if isinstance(schedule, PollSchedule) else None,
+        )
+
+    def _check_tasks(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One status request for the poller thread (its failures are the poller's to count)."""
+        return sync_drive(
+            post_json(self, TASKS_PATH, body, None, None), self.http_client, self._sleep
+        )
+
+    async def _acheck_tasks(self, body: dict[str, Any]) -> dict[str, Any]:
+        flow = post_json(self, TASKS_PATH, body, None, None)
+        return await async_drive(flow, self.http_async_client, self._async_sleep)
+
+    def _poller_pause(self, condition: threading.Condition, seconds: float) -> None:
+        if self._sleep is time.sleep:
+            condition.wait(seconds)  # woken early when a new job is watched
+        else:
+            self._sleep(seconds)  # a replaced sleep (a test's fake clock) decides
+
+    async def _apoller_pause(self, event: asyncio.Event, seconds: float) -> None:
+        if self._async_sleep is asyncio.sleep:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), seconds)
+        else:
+            await self._async_sleep(seconds)
 
     def __enter__(self) -> AceDataImagesClient:
         return self
@@ -393,10 +457,12 @@ class AceDataImagesClient(BaseImagesClient):
             return error
 
     def _drive(self, flow: Flow[T], on_progress: Callable[[ProgressEvent], Any] | None = None) -> T:
-        return sync_drive(flow, self.http_client, self._sleep, on_progress)
+        return sync_drive(flow, self.http_client, self._sleep, on_progress, self._pollers)
 
     async def _adrive(self, flow: Flow[T], on_progress: ProgressCallback | None = None) -> T:
-        return await async_drive(flow, self.http_async_client, self._async_sleep, on_progress)
+        return await async_drive(
+            flow, self.http_async_client, self._async_sleep, on_progress, self._pollers
+        )
 
     def _save(self, outcome: R, save_dir: SavePath) -> R:
         target = save_dir if save_dir is not None else self.save_dir

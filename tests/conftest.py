@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
+import httpx
 import hypothesis  # noqa: F401  # imported early: compiling it later races emulator threads
 import pytest
 
@@ -29,6 +32,28 @@ class FakeClock:
 
     async def async_sleep(self, seconds: float) -> None:
         self.sleep(seconds)
+
+
+def task_answers(*answers: Any) -> Callable[[httpx.Request], httpx.Response]:
+    """A respx side effect for ``/openai/tasks``: successive answers (the last repeats).
+
+    A dict is a task record (``{}``: none), served in the shape asked for: as it is to
+    ``retrieve``, in ``{"items", "count"}`` to the poller's ``retrieve_batch``. An
+    ``httpx.Response`` is served as it is; an exception is raised."""
+    remaining = list(answers)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        current = remaining.pop(0) if len(remaining) > 1 else remaining[0]
+        if isinstance(current, BaseException):
+            raise current
+        if isinstance(current, httpx.Response):
+            return current
+        if json.loads(request.content).get("action") == "retrieve_batch":
+            items = [current] if current else []
+            return httpx.Response(200, json={"items": items, "count": len(items)})
+        return httpx.Response(200, json=current)
+
+    return answer
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from langchain_acedata_images import (
     TaskTimeoutError,
     TransportError,
 )
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -57,15 +57,9 @@ def api() -> Iterator[respx.MockRouter]:
         yield router
 
 
-def tasks_sequence(*records: dict[str, Any]) -> Callable[[httpx.Request], httpx.Response]:
-    """Answer successive retrieves with ``records``, repeating the last one."""
-    remaining = list(records)
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        record = remaining.pop(0) if len(remaining) > 1 else remaining[0]
-        return httpx.Response(200, json=record)
-
-    return answer
+def tasks_sequence(*records: Any) -> Callable[[httpx.Request], httpx.Response]:
+    """Answer successive status requests with ``records`` (see ``task_answers``)."""
+    return task_answers(*records)
 
 
 # ------------------------------------------------------------------------------ main flow
@@ -128,7 +122,8 @@ def test_async_submission_is_polled_until_finished(
     assert isinstance(result, ImageGenerationResult)
     assert result.task_id == "t1"
     assert tasks.call_count == 3
-    assert all(body_of(c) == {"action": "retrieve", "id": "t1"} for c in tasks.calls)
+    batch = {"action": "retrieve_batch", "ids": ["t1"], "limit": 1}
+    assert all(body_of(c) == batch for c in tasks.calls)  # the client-wide poller's batch
     assert clock.sleeps == [0.5, 0.75, 1.125]
     assert [e.kind for e in events] == ["submitted", "poll", "poll", "poll", "finished"]
     assert [e.status for e in events if e.kind == "poll"] == ["running", "running", "succeeded"]
@@ -302,12 +297,12 @@ def test_transient_poll_failures_are_retried(
 ) -> None:
     api.post(GEN).respond(200, json={"task_id": "t1"})
     api.post(TASKS).mock(
-        side_effect=[
+        side_effect=tasks_sequence(
             httpx.ReadTimeout("slow"),
             httpx.Response(503, text=""),
             httpx.Response(200, text="{truncated"),
-            httpx.Response(200, json=task()),
-        ]
+            task(),
+        )
     )
     result = client.generate(prompt="fox")
     assert isinstance(result, ImageGenerationResult)
@@ -318,11 +313,11 @@ def test_poll_honours_retry_after(
 ) -> None:
     api.post(GEN).respond(200, json={"task_id": "t1"})
     api.post(TASKS).mock(
-        side_effect=[
+        side_effect=tasks_sequence(
             httpx.Response(429, json={"error": {"code": "too_many_requests"}},
                            headers={"retry-after": "7"}),
-            httpx.Response(200, json=task()),
-        ]
+            task(),
+        )
     )  # fmt: skip
     client.generate(prompt="fox")
     assert clock.sleeps == [0.5, 7.0]
@@ -417,7 +412,7 @@ def test_read_timeout_after_sending_is_recovered_by_trace_id_not_resent(
     assert submit.call_count == 1
     trace_id = body_of(submit.calls[0])["trace_id"]
     assert body_of(tasks.calls[0]) == {"action": "retrieve", "trace_id": trace_id}
-    assert body_of(tasks.calls[1]) == {"action": "retrieve", "id": "t1"}
+    assert body_of(tasks.calls[1]) == {"action": "retrieve_batch", "ids": ["t1"], "limit": 1}
     assert result.trace_id == trace_id
 
 

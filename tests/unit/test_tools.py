@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import respx
 from langchain_core.callbacks import BaseCallbackHandler
@@ -24,7 +23,7 @@ from langchain_acedata_images import (
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES, result_summary, tool_error_text
 from langchain_acedata_images.models import GeneratedImage
 from langchain_acedata_images.progress import PROGRESS_EVENT
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -183,12 +182,11 @@ def test_progress_events_reach_callbacks(
 ) -> None:
     api.post(GEN).respond(200, json={"task_id": "t1"})
     api.post(TASKS).mock(
-        side_effect=[
-            httpx.Response(200, json={"id": "t1", "started_at": 1}),
-            httpx.Response(200, json={"id": "t1", "finished_at": 2,
-                                      "response": {"data": [{"url": "https://c/1.png"}]}}),
-        ]
-    )  # fmt: skip
+        side_effect=task_answers(
+            {"id": "t1", "started_at": 1},
+            {"id": "t1", "finished_at": 2, "response": {"data": [{"url": "https://c/1.png"}]}},
+        )
+    )
     seen: list[tuple[str, dict[str, Any]]] = []
 
     class Recorder(BaseCallbackHandler):

@@ -37,7 +37,7 @@ from langchain_acedata_images._image_inputs import (
     sniff_image_type,
 )
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
 EDITS = "/openai/images/edits"
@@ -608,9 +608,7 @@ def test_failed_save_still_reports_the_images(
 
 def _progress_api(api: respx.MockRouter) -> None:
     api.post(EDITS).respond(200, json={"task_id": "t1"})
-    api.post(TASKS).mock(
-        side_effect=[httpx.Response(200, json=running()), httpx.Response(200, json=finished())]
-    )
+    api.post(TASKS).mock(side_effect=task_answers(running(), finished()))
 
 
 def test_edit_progress_events_sync(api: respx.MockRouter, edit_tool: OpenAIEditImageTool) -> None:
@@ -649,10 +647,7 @@ async def test_edit_progress_events_async(
 async def test_get_task_progress_events(
     api: respx.MockRouter, task_tool: OpenAIGetTaskTool, use_async: bool
 ) -> None:
-    api.post(TASKS).mock(
-        side_effect=[httpx.Response(200, json=running())] * 2
-        + [httpx.Response(200, json=finished())]
-    )
+    api.post(TASKS).mock(side_effect=task_answers(running(), running(), finished()))
     recorder = AsyncRecorder() if use_async else Recorder()
     tool_call = call("openai_get_task", {"task_id": "t1"})
     config: Any = {"callbacks": [recorder]}
