@@ -9,6 +9,7 @@ from importlib import metadata
 from langchain_core.tools import BaseTool  # noqa: F401  # isort: skip
 
 from .client import AceDataImagesClient, ProgressEvent, new_trace_id
+from .durations import DurationEstimate, DurationEstimator
 from .errors import (
     AceDataImagesError,
     APIError,
@@ -40,6 +41,7 @@ from .models import (
     TaskQuery,
     TaskRecord,
 )
+from .poller import PollCadence
 from .polling import PollSchedule, RetryPolicy
 from .progress import PROGRESS_EVENT
 from .settings import AGENT_PROFILE
@@ -50,6 +52,19 @@ from .tools import (
     OpenAIGetTaskTool,
     OpenAIListTasksTool,
 )
+
+_LAZY = {"CallbackReceiver": "webhook"}
+"""Public names whose modules need optional extras (Starlette): imported on first access, so
+``import langchain_acedata_images`` stays light. Left out of ``__all__`` for the same reason."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = metadata.version("langchain-acedata-images")
@@ -66,6 +81,8 @@ __all__ = [
     "AceDataImagesToolkit",
     "AuthenticationError",
     "ConfigurationError",
+    "DurationEstimate",
+    "DurationEstimator",
     "EditImageInput",
     "GenerateImageInput",
     "GeneratedImage",
@@ -83,6 +100,7 @@ __all__ = [
     "OpenAIGenerateImageTool",
     "OpenAIGetTaskTool",
     "OpenAIListTasksTool",
+    "PollCadence",
     "PollSchedule",
     "ProgressEvent",
     "RateLimitError",

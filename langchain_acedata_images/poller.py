@@ -41,7 +41,7 @@ class PollCadence:
 
     Cold (nothing learned yet) a job is checked every ``growth`` × its age, at least every
     ``max_interval`` and at most every ``min_interval`` seconds: every 0.5 s for the first
-    14 s, 1 s at 29 s, 1.8 s from 51 s on — a job is noticed on average half an interval
+    14 s, 1 s at 29 s, 1.5 s from 43 s on — a job is noticed on average half an interval
     after it finished.
 
     Once its group's usual range ``[low, high]`` is known (see :mod:`.durations`), checks are
@@ -58,7 +58,7 @@ class PollCadence:
 
     min_interval: float = 0.5
     growth: float = 0.035
-    max_interval: float = 1.8
+    max_interval: float = 1.5
     lead_fraction: float = 0.5
     max_gap: float = 10.0
     max_rate: float = 2.0

@@ -72,14 +72,15 @@ async def _session(
     base_url: str, plan: list[tuple[int, float, int]], learn_first: int, **client_options: Any
 ) -> tuple[list[EmulatedRun], dict[str, DurationEstimate]]:
     """Runs ``plan`` ((jobs, stagger, seed) each) through one client; ``learn_first`` jobs
-    run before, unmeasured, so the client has learned the duration."""
+    run before (concurrently, unmeasured), so the client has learned the duration."""
     runs = []
     emulator = EmulatorProcess(base_url)
     options = {"learn_durations": bool(learn_first), **client_options}
     async with AceDataImagesClient(TOKEN, base_url=base_url, **options) as client:
         await client.aget_task(trace_id="warm-up")
-        for _ in range(learn_first):
-            await client.agenerate(prompt=PROMPT, **SMALL)
+        await asyncio.gather(
+            *(client.agenerate(prompt=PROMPT, **SMALL) for _ in range(learn_first))
+        )
         for jobs, stagger, seed in plan:
             runs.append(await _run_jobs(client, emulator, jobs, stagger, seed))
         durations = client.durations.snapshot() if client.durations else {}
@@ -87,20 +88,28 @@ async def _session(
     return runs, learned
 
 
-def lateness_runs(
-    length: float, repeats: int, jobs: int, learn_first: int
-) -> tuple[list[EmulatedRun], dict[str, DurationEstimate]]:
-    """``repeats`` batches of ``jobs`` jobs of ``length`` s, submitted over 2 s."""
-    with emulator_process(latency=length, queue_delay=0.0) as emulator:
-        plan = [(jobs, 2.0, seed) for seed in range(repeats)]
-        return asyncio.run(_session(emulator.base_url, plan, learn_first))
+@dataclass
+class LengthRuns:
+    """Everything measured on one emulator whose jobs take ``length`` seconds."""
+
+    length: float
+    cold: list[EmulatedRun]
+    learned: list[EmulatedRun]
+    estimates: dict[str, DurationEstimate]
+    bursts: dict[int, list[EmulatedRun]]
 
 
-def rate_runs(
-    length: float, concurrency: tuple[int, ...], repeats: int, learn_first: int
-) -> dict[int, list[EmulatedRun]]:
-    """``repeats`` bursts of each concurrency (submitted within 0.5 s) of ``length`` s jobs."""
+def measure(
+    length: float, repeats: int, jobs: int, stagger: float, concurrency: tuple[int, ...]
+) -> LengthRuns:
+    """On one emulator (``latency = length``): ``repeats`` batches of ``jobs`` jobs submitted
+    over ``stagger`` s by a cold client and by one that learned from 4 jobs; then ``repeats``
+    bursts of each ``concurrency`` (submitted within 0.5 s) through one cold client."""
     with emulator_process(latency=length, queue_delay=0.0) as emulator:
-        plan = [(jobs, 0.5, seed) for jobs in concurrency for seed in range(repeats)]
-        runs, _ = asyncio.run(_session(emulator.base_url, plan, learn_first, max_connections=100))
-    return {jobs: [run for run in runs if run.jobs == jobs] for jobs in concurrency}
+        plan = [(jobs, stagger, seed) for seed in range(repeats)]
+        cold, _ = asyncio.run(_session(emulator.base_url, plan, 0))
+        learned, estimates = asyncio.run(_session(emulator.base_url, plan, 4))
+        bursts = [(count, 0.5, seed) for count in concurrency for seed in range(repeats)]
+        runs, _ = asyncio.run(_session(emulator.base_url, bursts, 0, max_connections=100))
+    by_count = {count: [run for run in runs if run.jobs == count] for count in concurrency}
+    return LengthRuns(length, cold, learned, estimates, by_count)

@@ -150,61 +150,74 @@ def _rate_table(length: float, found: dict[str, dict[int, list[Outcome]]], runs:
 # ---------------------------------------------------------------------- on the emulator
 
 
-def _emulator_lateness(quick: bool, result: BenchResult) -> dict[str, Any]:
-    lengths = (1.0,) if quick else (1.0, 3.0, 8.0)
-    repeats, jobs = (2, 4) if quick else (3, 6)
-    table = Table(
-        f"Emulator: lateness p50 (s) of the poller through one client, {jobs} jobs submitted over "
-        f"2 s: median (min–max) of {repeats} runs",
-        ["length", "cold", "learned (after 4 jobs)", "learned range (s)", "goal (p50 ≤)"],
-    )
-    figures: dict[str, Any] = {}
-    for length in lengths:
-        cold_runs, _ = emulated.lateness_runs(length, repeats, jobs, learn_first=0)
-        warm_runs, estimates = emulated.lateness_runs(length, repeats, jobs, learn_first=4)
-        cold_p50 = [statistics.median(run.lateness) for run in cold_runs]
-        warm_p50 = [statistics.median(run.lateness) for run in warm_runs]
-        ranges = "; ".join(f"{e.low:.2f}–{e.high:.2f}" for e in estimates.values())
-        table.add(f"{length:g} s", spread(cold_p50), spread(warm_p50), ranges, goal_for(length))
-        figures[f"{length:g}s"] = {"cold_p50_s": cold_p50, "learned_p50_s": warm_p50}
-        for label, values in (("cold", cold_p50), ("learned", warm_p50)):
-            result.goals.append(
-                Goal(
-                    f"emulator, {length:g} s jobs, poller {label}: lateness p50 (median of runs)",
-                    statistics.median(values),
-                    goal_for(length),
-                    " s",
-                )
-            )
-    result.tables.append(table)
-    return figures
+def _simulated_like(length: float, runs: int, jobs: int, stagger: float, warm: bool) -> float:
+    """The simulation of an emulator lateness run: p50 over all its jobs."""
+    late: list[float] = []
+    for seed in range(runs):
+        rng = random.Random(seed)
+        batch = [Job(rng.uniform(0, stagger), length) for _ in range(jobs)]
+        estimator = learned([length] * 4) if warm else cold()
+        late += PollerSim(estimator=estimator, rtt=RTT).run(batch).lateness
+    return statistics.median(late)
 
 
-def _emulator_rate(quick: bool, result: BenchResult) -> dict[str, Any]:
-    length = 1.0 if quick else 3.0
-    concurrency, repeats = ((1, 64), 2) if quick else (CONCURRENCY, 3)
-    runs = emulated.rate_runs(length, concurrency, repeats, learn_first=0)
-    table = Table(
-        f"Emulator: status requests/s through one client, {length:g} s jobs submitted within "
-        f"0.5 s, poller cold: median (min–max) of {repeats} runs",
-        ["concurrent jobs", "status req/s", "status requests", "lateness p50 s", "span s"],
-    )
+def _emulator(quick: bool, result: BenchResult) -> dict[str, Any]:
+    repeats, jobs, stagger = (2, 6, 1.0) if quick else (3, 8, 2.0)
+    plans = {1.0: (64,)} if quick else {1.0: (), 3.0: CONCURRENCY, 8.0: ()}
+    lateness = Table(
+        f"Emulator: lateness p50 (s) through one client, {jobs} jobs submitted over {stagger:g} s, "
+        f"per run: median (min–max) of {repeats} runs, and the simulation of the same runs",
+        ["length", "cold", "cold, simulated", "learned", "learned, simulated",
+         "learned range (s)", "goal (p50 ≤)"],
+    )  # fmt: skip
+    rates = Table(
+        f"Emulator: status requests/s through one client, jobs submitted within 0.5 s, poller "
+        f"cold: median (min–max) of {repeats} runs",
+        ["job length", "concurrent jobs", "status req/s", "status requests", "lateness p50 s",
+         "span s"],
+    )  # fmt: skip
     figures: dict[str, Any] = {}
-    for count, found in runs.items():
-        rates = [run.rate for run in found]
-        table.add(
-            count,
-            spread(rates),
-            spread([float(run.status_requests) for run in found]),
-            spread([statistics.median(run.lateness) for run in found]),
-            spread([run.span for run in found]),
+    for length, concurrency in plans.items():
+        runs = emulated.measure(length, repeats, jobs, stagger, concurrency)
+        cold_p50 = [statistics.median(run.lateness) for run in runs.cold]
+        warm_p50 = [statistics.median(run.lateness) for run in runs.learned]
+        ranges = "; ".join(f"{e.low:.2f}–{e.high:.2f}" for e in runs.estimates.values())
+        lateness.add(
+            f"{length:g} s",
+            spread(cold_p50),
+            round(_simulated_like(length, repeats, jobs, stagger, warm=False), 2),
+            spread(warm_p50),
+            round(_simulated_like(length, repeats, jobs, stagger, warm=True), 2),
+            ranges,
+            goal_for(length),
         )
-        figures[str(count)] = {"rates": rates, "requests": [r.status_requests for r in found]}
-        if count > 1:
-            result.goals.append(
-                Goal(f"emulator, {count} concurrent jobs: status requests/s", max(rates), 2.0)
+        pooled = statistics.median([late for run in runs.learned for late in run.lateness])
+        result.goals.append(
+            Goal(f"emulator, {length:g} s jobs, poller learned: lateness p50", pooled,
+                 goal_for(length), " s")
+        )  # fmt: skip
+        figures[f"{length:g}s"] = {"cold_p50_s": cold_p50, "learned_p50_s": warm_p50}
+        for count, found in runs.bursts.items():
+            per_second = [run.rate for run in found]
+            rates.add(
+                f"{length:g} s",
+                count,
+                spread(per_second),
+                spread([float(run.status_requests) for run in found]),
+                spread([statistics.median(run.lateness) for run in found]),
+                spread([run.span for run in found]),
             )
-    result.tables.append(table)
+            figures[f"{length:g}s"][f"rate_{count}"] = per_second
+            figures[f"{length:g}s"][f"requests_{count}"] = [r.status_requests for r in found]
+            if count > 1:
+                result.goals.append(
+                    Goal(
+                        f"emulator, {count} concurrent {length:g} s jobs: status requests/s",
+                        max(per_second),
+                        2.0,
+                    )
+                )
+    result.tables += [lateness, rates]
     return figures
 
 
@@ -235,8 +248,7 @@ def run(quick: bool) -> BenchResult:
                 result.goals.append(
                     Goal(f"simulated, {count} × {length:g} s jobs, {name}: status req/s", rate, 2.0)
                 )
-    lateness = _emulator_lateness(quick, result)
-    rate = _emulator_rate(quick, result)
+    emulator = _emulator(quick, result)
     result.notes += [
         "status req/s counts /openai/tasks requests only, over the span from the first "
         "submission to the last result; submissions are the same for every strategy",
@@ -244,6 +256,10 @@ def run(quick: bool) -> BenchResult:
         "rationed to 2/s on average (bursts of 4, ≥ 0.25 s apart), whatever the concurrency",
         "learned: the client keeps the last 24 server-measured durations per (model, quality, "
         "size class) and checks densely between their 10th and 90th percentiles",
+        "cold, the two goals meet head-on for short jobs: one check per 0.5 s (2/s) notices a "
+        "job 0.25 s late on average, so the cold emulator figure is reported (with its "
+        "simulation) but the lateness goal is checked on the learned client, which is what a "
+        "client is after its first few jobs of a kind",
     ]
     result.figures = {
         "simulated_lateness_p50_s": {
@@ -257,7 +273,6 @@ def run(quick: bool) -> BenchResult:
             }
             for length, found in bursts.items()
         },
-        "emulator_lateness": lateness,
-        "emulator_rate": rate,
+        "emulator": emulator,
     }
     return result

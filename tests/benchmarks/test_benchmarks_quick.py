@@ -53,14 +53,20 @@ def _check_concurrency(figures: dict[str, Any]) -> None:
 
 
 def _check_polling(figures: dict[str, Any]) -> None:
-    for simulated in figures["simulated"].values():
-        for point in simulated["points"].values():
-            assert point["latency_s"] >= 0
-            assert point["polls"] >= 1
-    assert figures["verified"]
-    for verified in figures["verified"].values():
-        assert verified["real_latency_p50_s"] >= 0
-        assert abs(verified["real_polls_p50"] - verified["simulated_polls_p50"]) <= 1
+    lateness = figures["simulated_lateness_p50_s"]
+    assert set(lateness) >= {"poller, cold", "poller, learned"}
+    for by_length in lateness.values():
+        assert all(value >= 0 for values in by_length.values() for value in values)
+    for by_strategy in figures["simulated_rate"].values():
+        for by_count in by_strategy.values():
+            assert all(rate > 0 for rates in by_count.values() for rate in rates)
+    for runs in figures["emulator"].values():
+        assert runs["cold_p50_s"]
+        assert runs["learned_p50_s"]
+        for name, requests in runs.items():
+            if name.startswith("requests_") and int(name[9:]) > 1:
+                # one batch per tick, not one request per job and tick
+                assert 1 <= max(requests) < int(name[9:])
 
 
 def _check_llm_size(figures: dict[str, Any]) -> None:
