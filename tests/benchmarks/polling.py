@@ -45,6 +45,19 @@ PER_JOB = {
 }
 STRATEGIES = (*PER_JOB, COLD, LEARNED)
 
+NOTES = [
+    "status req/s counts /openai/tasks requests only, over the span from the first "
+    "submission to the last result; submissions are the same for every strategy",
+    "the poller sends one retrieve_batch per tick naming every job it waits for; ticks are "
+    "rationed to 2/s on average (bursts of 4, ≥ 0.25 s apart), whatever the concurrency",
+    "learned: the client keeps the last 24 server-measured durations per (model, quality, "
+    "size class) and checks densely between their 10th and 90th percentiles",
+    "cold, the two goals meet head-on for short jobs: one check per 0.5 s (2/s) notices a "
+    "job 0.25 s late on average, so the cold emulator figure is reported (with its "
+    "simulation) but the lateness goal is checked on the learned client, which is what a "
+    "client is after its first few jobs of a kind",
+]
+
 
 def goal_for(length: float) -> float:
     """The issue's lateness goal (p50) for jobs of ``length`` seconds."""
@@ -197,27 +210,28 @@ def _emulator(quick: bool, result: BenchResult) -> dict[str, Any]:
                  goal_for(length), " s")
         )  # fmt: skip
         figures[f"{length:g}s"] = {"cold_p50_s": cold_p50, "learned_p50_s": warm_p50}
-        for count, found in runs.bursts.items():
-            per_second = [run.rate for run in found]
-            rates.add(
-                f"{length:g} s",
-                count,
-                spread(per_second),
-                spread([float(run.status_requests) for run in found]),
-                spread([statistics.median(run.lateness) for run in found]),
-                spread([run.span for run in found]),
-            )
-            figures[f"{length:g}s"][f"rate_{count}"] = per_second
-            figures[f"{length:g}s"][f"requests_{count}"] = [r.status_requests for r in found]
-            if count > 1:
-                result.goals.append(
-                    Goal(
-                        f"emulator, {count} concurrent {length:g} s jobs: status requests/s",
-                        max(per_second),
-                        2.0,
-                    )
-                )
+        figures[f"{length:g}s"].update(_burst_rows(runs, rates, result))
     result.tables += [lateness, rates]
+    return figures
+
+
+def _burst_rows(runs: emulated.LengthRuns, rates: Table, result: BenchResult) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for count, found in runs.bursts.items():
+        per_second = [run.rate for run in found]
+        rates.add(
+            f"{runs.length:g} s",
+            count,
+            spread(per_second),
+            spread([float(run.status_requests) for run in found]),
+            spread([statistics.median(run.lateness) for run in found]),
+            spread([run.span for run in found]),
+        )
+        figures[f"rate_{count}"] = per_second
+        figures[f"requests_{count}"] = [run.status_requests for run in found]
+        if count > 1:
+            name = f"emulator, {count} concurrent {runs.length:g} s jobs: status requests/s"
+            result.goals.append(Goal(name, max(per_second), 2.0))
     return figures
 
 
@@ -228,39 +242,10 @@ def run(quick: bool) -> BenchResult:
     result = BenchResult("polling", "3. Polling: lateness and status request rate", quick)
     runs = 3 if quick else 7
     side = _side_by_side(runs, per_length=20 if quick else 40)
-    result.tables.append(_lateness_table(side, runs))
-    for length in LENGTHS:
-        for name in (COLD, LEARNED):
-            result.goals.append(
-                Goal(
-                    f"simulated, {length:g} s jobs, {name}: lateness p50 (median of runs)",
-                    statistics.median(side[name][length]),
-                    goal_for(length),
-                    " s",
-                )
-            )
     bursts = {length: _bursts(length, runs) for length in (3.0, 20.0)}
-    for length, found in bursts.items():
-        result.tables.append(_rate_table(length, found, runs))
-        for name in (COLD, LEARNED):
-            for count in (64, 500):
-                rate = max(o.rate for o in found[name][count])
-                result.goals.append(
-                    Goal(f"simulated, {count} × {length:g} s jobs, {name}: status req/s", rate, 2.0)
-                )
+    _simulated_results(result, side, bursts, runs)
     emulator = _emulator(quick, result)
-    result.notes += [
-        "status req/s counts /openai/tasks requests only, over the span from the first "
-        "submission to the last result; submissions are the same for every strategy",
-        "the poller sends one retrieve_batch per tick naming every job it waits for; ticks are "
-        "rationed to 2/s on average (bursts of 4, ≥ 0.25 s apart), whatever the concurrency",
-        "learned: the client keeps the last 24 server-measured durations per (model, quality, "
-        "size class) and checks densely between their 10th and 90th percentiles",
-        "cold, the two goals meet head-on for short jobs: one check per 0.5 s (2/s) notices a "
-        "job 0.25 s late on average, so the cold emulator figure is reported (with its "
-        "simulation) but the lateness goal is checked on the learned client, which is what a "
-        "client is after its first few jobs of a kind",
-    ]
+    result.notes += NOTES
     result.figures = {
         "simulated_lateness_p50_s": {
             name: {f"{length:g}s": values for length, values in by_length.items()}
@@ -276,3 +261,24 @@ def run(quick: bool) -> BenchResult:
         "emulator": emulator,
     }
     return result
+
+
+def _simulated_results(
+    result: BenchResult,
+    side: dict[str, dict[float, list[float]]],
+    bursts: dict[float, dict[str, dict[int, list[Outcome]]]],
+    runs: int,
+) -> None:
+    result.tables.append(_lateness_table(side, runs))
+    for length in LENGTHS:
+        for name in (COLD, LEARNED):
+            late = statistics.median(side[name][length])
+            label = f"simulated, {length:g} s jobs, {name}: lateness p50 (median of runs)"
+            result.goals.append(Goal(label, late, goal_for(length), " s"))
+    for length, found in bursts.items():
+        result.tables.append(_rate_table(length, found, runs))
+        for name in (COLD, LEARNED):
+            for count in (64, 500):
+                rate = max(o.rate for o in found[name][count])
+                label = f"simulated, {count} × {length:g} s jobs, {name}: status req/s"
+                result.goals.append(Goal(label, rate, 2.0))
