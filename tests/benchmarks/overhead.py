@@ -193,7 +193,13 @@ def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str,
     path_of_prompt = {_prompt(index): name for index, name in enumerate(paths)}
     path_of_task = {task.id: path_of_prompt[task.job.prompt] for task in emulator.state.tasks()}
     calls = Counter(path_of_task.values())
-    requests = Counter(path_of_task.get(entry["task_id"]) for entry in emulator.state.log())
+    requests: Counter[str | None] = Counter()
+    current: str | None = None
+    for entry in emulator.state.log():
+        # A retrieve_batch names no single task: calls run one at a time, so it belongs to
+        # the call whose submission came last.
+        current = path_of_task.get(entry["task_id"], current if entry["task_id"] is None else None)
+        requests[current] += 1
     return {name: requests[name] / calls[name] for name in paths}
 
 

@@ -130,7 +130,8 @@ def test_quick_benchmark(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert result.goals
     for goal in result.goals:
         assert math.isfinite(goal.measured)
-        assert goal.measured >= 0
+        if "extra" not in goal.name:  # a difference of two timings may dip below zero
+            assert goal.measured >= 0
     assert all(math.isfinite(number) for number in _numbers(result.figures))
     json.dumps(result.to_json())  # what --write stores
     CHECKS[name](result.figures)
