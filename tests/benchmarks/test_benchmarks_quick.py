@@ -49,7 +49,7 @@ def _check_concurrency(figures: dict[str, Any]) -> None:
     for run in runs:
         assert run["ok"] == count
         assert run["wall_s"] >= latency
-        assert run["requests"] >= 2 * count
+        assert run["requests"] >= count + 1  # the submissions and at least one status check
 
 
 def _check_polling(figures: dict[str, Any]) -> None:
