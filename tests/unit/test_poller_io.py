@@ -86,8 +86,7 @@ def test_the_sync_thread_resolves_each_waiter_and_stops_when_idle(
     wait_until(lambda: hub.running == 0)
     assert not [t for t in threading.enumerate() if t.name == "acedata-images-poller"]
     batches = [body for body in tasks.bodies if body["action"] == "retrieve_batch"]
-    assert batches
-    assert batches[0]["ids"] == ["t1", "t2"]
+    assert ["t1", "t2"] in [body["ids"] for body in batches]  # one request for both
 
 
 def test_closing_one_sync_waiter_leaves_the_other_waiting(hub: PollerHub, tasks: FakeTasks) -> None:
