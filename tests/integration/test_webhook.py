@@ -83,10 +83,12 @@ def status_requests(emulator: RunningEmulator) -> int:
     return count
 
 
-def test_a_trusted_flat_callback_ends_a_sync_wait_without_polling(
-    emulator: RunningEmulator, hooked: tuple[AceDataImagesClient, str]
+@pytest.mark.parametrize("dialect", ["flat", "nested"])
+def test_a_trusted_callback_ends_a_sync_wait_without_polling(
+    emulator: RunningEmulator, hooked: tuple[AceDataImagesClient, str], dialect: str
 ) -> None:
     client, _ = hooked
+    emulator.set_dialect(callbacks=dialect)
     result = client.generate(**SMALL)
     assert isinstance(result, ImageGenerationResult)
     assert result.urls
@@ -101,10 +103,12 @@ def test_a_trusted_flat_callback_ends_a_sync_wait_without_polling(
     assert client._pollers.running == 0
 
 
+@pytest.mark.parametrize("dialect", ["flat", "nested"])
 async def test_a_trusted_callback_ends_one_async_wait_among_many(
-    emulator: RunningEmulator, hooked: tuple[AceDataImagesClient, str]
+    emulator: RunningEmulator, hooked: tuple[AceDataImagesClient, str], dialect: str
 ) -> None:
     client, _ = hooked
+    emulator.set_dialect(callbacks=dialect)
     results = await asyncio.wait_for(
         asyncio.gather(*(client.agenerate(**SMALL) for _ in range(5))), 20
     )
@@ -117,8 +121,8 @@ async def test_a_trusted_callback_ends_one_async_wait_among_many(
 def test_a_nested_callback_body_resolves_the_wait(
     emulator: RunningEmulator, hooked: tuple[AceDataImagesClient, str]
 ) -> None:
-    """The nested dialect ({"success", "task_id", "trace_id", "data": {"created", "data"}}),
-    posted the way the emulator posts callbacks, for a job the emulator runs."""
+    """The nested body ({"success", "task_id", "trace_id", "data": {"created", "data"}})
+    posted by hand: its content (not the API's) becomes the result."""
     client, url = hooked
     emulator.set_faults(never_finish_rate=1.0)  # the emulator's own callback never comes
     handle = client.generate(**SMALL, wait=False)
