@@ -225,9 +225,15 @@ def test_every_job_still_running_names_them_all(
     api.post(GEN).mock(
         side_effect=lambda request: httpx.Response(200, json={"task_id": f"t{next(numbers)}"})
     )
-    api.post(TASKS).mock(
-        side_effect=lambda r: httpx.Response(200, json={"id": json.loads(r.content)["id"]})
-    )
+
+    def running(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["action"] == "retrieve_batch":  # the client-wide poller's check
+            items = [{"id": task_id} for task_id in body["ids"]]
+            return httpx.Response(200, json={"items": items, "count": len(items)})
+        return httpx.Response(200, json={"id": body["id"]})
+
+    api.post(TASKS).mock(side_effect=running)
     with pytest.raises(TaskTimeoutError) as caught:
         client.generate(prompt="x", n=2, trace_id="c", max_wait=5)
     assert sorted(split_task_id(caught.value.task_id)) == ["t1", "t2"]
