@@ -21,10 +21,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import ValidationError
-
+from ._results import parse_task_record
 from .durations import DurationEstimate, DurationEstimator, DurationKey, server_duration
-from .errors import APIError, RateLimitError, ServerError, TransportError
+from .errors import AceDataImagesError, APIError, RateLimitError, ServerError, TransportError
 from .models import TaskRecord
 from .polling import PollSchedule
 
@@ -244,7 +243,9 @@ class PollerCore:
     def on_answer(self, check: Check, answer: Any, now: float) -> list[Delivery]:
         """Apply a status answer: finished jobs resolve their waiters, the rest are updated."""
         if not check.batch:
-            record = _record(answer) if answer else None
+            record = _record(answer, check.task_ids[0]) if answer else None
+            if isinstance(record, BaseException):
+                return self._fail(check.task_ids[0], record)
             if record is not None and record.id not in (None, check.task_ids[0]):
                 record = None  # not the task we asked about
             return self._apply(check.task_ids[0], record, now)
@@ -253,13 +254,23 @@ class PollerCore:
             self._give_up_batches(now)
             return []
         wanted = set(check.task_ids)
-        records = {r.id: r for r in map(_record, items) if r is not None and r.id in wanted}
+        parsed = {
+            item["id"]: _record(item, item["id"])
+            for item in items
+            if isinstance(item, dict) and item.get("id") in wanted
+        }
+        deliveries: list[Delivery] = []
+        for task_id, bad in parsed.items():
+            if isinstance(bad, BaseException):
+                deliveries += self._fail(task_id, bad)
+        records = {k: r for k, r in parsed.items() if isinstance(r, TaskRecord)}
         count = answer.get("count")
         truncated = isinstance(count, int) and count > len(items) and len(records) < len(wanted)
         if truncated and items:
             self.batch_size = max(1, len(items))  # the server caps ``limit``: chunk below it
-        deliveries: list[Delivery] = []
         for task_id in check.task_ids:
+            if task_id in parsed and task_id not in records:
+                continue  # unusable: its waiters were told
             if task_id in records:
                 deliveries += self._apply(task_id, records[task_id], now)
                 continue
@@ -326,6 +337,10 @@ class PollerCore:
         refill = (now - self._tokens_at) * cadence.max_rate
         self._tokens = min(cadence.burst, self._tokens + refill) - 1
         self._tokens_at = self._last_batch = now
+
+    def _fail(self, task_id: str, error: BaseException) -> list[Delivery]:
+        """An unusable record of an accepted job ends its waits: look it up, never resubmit."""
+        return [self._end(w, "failed", error=error) for w in self._watching(task_id)]
 
     def _single(self, watch: _Watch) -> bool:
         return watch.single or not self.batch_supported
@@ -400,13 +415,12 @@ def _means_no_batch(error: BaseException, size: int) -> bool:
     return error.status_code == 400 and size <= SMALL_BATCH
 
 
-def _record(item: Any) -> TaskRecord | None:
-    if not isinstance(item, dict):
-        return None
+def _record(item: Any, task_id: str) -> TaskRecord | AceDataImagesError | None:
+    """The record, ``None`` for "no such task", or the error saying why it is unusable."""
     try:
-        return TaskRecord.model_validate(item)
-    except ValidationError:
-        return None
+        return parse_task_record(item, task_id=task_id)
+    except AceDataImagesError as exc:
+        return exc
 
 
 __all__ = ["SMALL_BATCH", "Check", "Delivery", "PollCadence", "PollerCore"]

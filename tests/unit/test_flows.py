@@ -27,7 +27,7 @@ from langchain_acedata_images import (
     TaskNotFoundError,
     TransportError,
 )
-from tests.conftest import BASE_URL, FakeClock, make_client
+from tests.conftest import BASE_URL, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
 EDITS = "/openai/images/edits"
@@ -356,10 +356,7 @@ def test_a_recovered_job_that_is_waited_for_emits_submitted(
 ) -> None:
     api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
     api.post(TASKS).mock(
-        side_effect=[
-            httpx.Response(200, json={"id": "t5", "started_at": 1.0}),
-            httpx.Response(200, json={**RECORD, "id": "t5"}),
-        ]
+        side_effect=task_answers({"id": "t5", "started_at": 1.0}, {**RECORD, "id": "t5"})
     )
     events: list[Any] = []
     result = client.generate(prompt="fox", on_progress=events.append)
