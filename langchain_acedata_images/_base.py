@@ -10,6 +10,8 @@ import asyncio
 import json
 import math
 import os
+import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -18,10 +20,11 @@ import httpx
 from pydantic import SecretStr
 
 from ._env import ENV, env_base_url, env_save_dir, env_token
+from ._idempotency import derive_trace_id
 from ._steps import Job, ProgressEvent, new_trace_id
 from .durations import DurationEstimator
 from .errors import APIError, ConfigurationError, error_from_response
-from .models import ALLOW_UNKNOWN_MODELS, _ImageRequestBase
+from .models import ALLOW_UNKNOWN_MODELS, TaskRecord, _ImageRequestBase
 from .poller import PollCadence
 from .polling import PollSchedule, RetryPolicy
 
@@ -64,6 +67,8 @@ class BaseImagesClient:
         max_downloads: int = 16,
         callback_url: str | None = None,
         learn_durations: bool = True,
+        idempotency_namespace: str | None = None,
+        lookup_window: float = 86400.0,
     ) -> None:
         if api_token is None:
             api_token = env_token()
@@ -92,11 +97,27 @@ class BaseImagesClient:
         sent with every submission; calls still wait, resolved by the callback or by polling."""
         self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
         """Typical job durations learned by this client (``None``: learning off)."""
+        self.idempotency_namespace = idempotency_namespace
+        if not 0 < lookup_window < math.inf:
+            raise ValueError("lookup_window must be a positive finite number of seconds")
+        self.lookup_window = lookup_window
+        # Learned from our own tasks: does the server keep the trace_id we send? (None: not
+        # known yet.) Once it does, a miss by trace_id is conclusive and no scan is needed.
+        self._trace_ids_honoured: bool | None = None
+        # A 429 pauses every submission of this client until then (monotonic; see
+        # _flows._rate_limit_pause); the spread keeps paused submissions from all resuming in
+        # the same instant.
+        self._paused_until = 0.0
+        self._pause_spread = random.Random()
+        # Keyed jobs being looked up / submitted right now (see _flows._submit_once).
+        self._claims: set[str] = set()
+        self._claims_lock = threading.Lock()
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic
         self._sleep: Callable[[float], None] = time.sleep
         self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._wall_clock: Callable[[], float] = time.time
 
     def __repr__(self) -> str:
         token = "set" if self._api_token else "missing"
@@ -162,7 +183,10 @@ class BaseImagesClient:
         params: Mapping[str, Any],
         trace_id: str | None,
         max_wait: float | None = None,
+        *,
+        key: str | None = None,
     ) -> Job:
+        """A validated job; with an idempotency ``key`` its trace_id derives from the key."""
         validated: _ImageRequestBase
         if isinstance(request, model) and not params:
             validated = request
@@ -176,9 +200,20 @@ class BaseImagesClient:
                 {**data, **params}, context={ALLOW_UNKNOWN_MODELS: True}
             )
         self._headers()  # fail fast on a missing token, before any I/O
+        if key is not None and trace_id is not None:
+            raise ValueError("pass trace_id or idempotency_key, not both")
+        if key is not None:
+            trace_id = derive_trace_id(key, self.idempotency_namespace)
         now = self._clock()
         wait = self.max_wait if max_wait is None else _seconds(max_wait)
-        return Job(validated, trace_id or new_trace_id(), started=now, deadline=now + wait)
+        return Job(
+            validated,
+            trace_id or new_trace_id(),
+            started=now,
+            deadline=now + wait,
+            created_wall=self._wall_clock(),
+            idempotent=key is not None,
+        )
 
     def _event(self, job: Job, kind: Any, **fields: Any) -> ProgressEvent:
         return ProgressEvent(
@@ -188,6 +223,42 @@ class BaseImagesClient:
             trace_id=job.trace_id,
             **fields,
         )
+
+    def _note_trace_ids(self, record: TaskRecord, trace_id: str) -> None:
+        """Learn from one of our own tasks whether the server keeps our trace_ids."""
+        if self._trace_ids_honoured is not None or not record.trace_id:
+            return
+        stored = record.request if isinstance(record.request, dict) else {}
+        if record.trace_id == trace_id:
+            self._trace_ids_honoured = True
+        elif stored.get("trace_id") == trace_id:
+            self._trace_ids_honoured = False
+
+    def _pause_submissions(self, seconds: float) -> None:
+        """A 429 said to wait ``seconds``: no submission of this client goes out before then."""
+        with self._claims_lock:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def _submission_pause(self) -> float:
+        """Seconds a submission must still wait for a shared 429 pause (0: none)."""
+        left = self._paused_until - self._clock()
+        if left <= 0:
+            return 0.0
+        # Resume spread over a tenth of the pause, so the waiters do not all hit the limit at
+        # the same instant again.
+        return left + self._pause_spread.uniform(0.0, left / 10)
+
+    def _claim(self, trace_id: str) -> bool:
+        """Take the turn of a keyed job; ``False`` while another run holds it."""
+        with self._claims_lock:
+            if trace_id in self._claims:
+                return False
+            self._claims.add(trace_id)
+            return True
+
+    def _release(self, trace_id: str) -> None:
+        with self._claims_lock:
+            self._claims.discard(trace_id)
 
     def _elapsed(self, job: Job) -> float:
         return round(self._clock() - job.started, 3)

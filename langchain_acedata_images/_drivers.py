@@ -8,6 +8,7 @@ flow. A step a driver does not know is a programming error and raises at once.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -38,6 +39,20 @@ class UnknownStepError(TypeError):
         super().__init__(f"a flow yielded {step!r}, which is not an I/O step")
 
 
+def _trace_start(step: Send, *, asynchronous: bool) -> None:
+    """Have httpcore tell ``step`` when the request headers start to go out."""
+
+    def started(name: str, info: object) -> None:
+        if name.endswith("send_request_headers.started"):
+            step.started = True
+
+    async def astarted(name: str, info: object) -> None:
+        started(name, info)
+
+    trace = astarted if asynchronous else started
+    step.request.extensions = {**step.request.extensions, "trace": trace}
+
+
 class _SyncIO:
     """Performs steps with blocking I/O; keeps the open streams to close them at the end."""
 
@@ -55,6 +70,7 @@ class _SyncIO:
 
     def perform(self, step: object) -> Any:
         if isinstance(step, Send):
+            _trace_start(step, asynchronous=False)
             response = self.client.send(step.request, stream=step.stream)
             if step.stream:
                 self.streams[id(response)] = (response, response.iter_lines())
@@ -92,6 +108,42 @@ class _SyncIO:
             waiter.close()
 
 
+# Work that outlives a cancelled caller (see _shielded); referenced until done.
+_ORPHANS: set[asyncio.Task[Any]] = set()
+
+
+async def _shielded(work: Awaitable[T], abortable: Callable[[], bool] | None = None) -> T:
+    """Await ``work`` so that cancelling the caller never interrupts it half-way.
+
+    httpcore's async pool can be left with connections it believes busy forever when a task
+    is cancelled inside it (later requests then end in ``PoolTimeout``). Cancellation is
+    therefore delivered to the caller only: the I/O itself finishes (bounded by the client's
+    timeouts) in its own task, and a response it returns to nobody is closed. While
+    ``abortable()`` is true (a request that has not begun to leave) the work is cancelled
+    too, so a cancelled call never sends a submission it had not sent yet.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if abortable is not None and abortable():
+            task.cancel()
+        _ORPHANS.add(task)
+        task.add_done_callback(_release_orphan)
+        raise
+
+
+def _release_orphan(task: asyncio.Task[Any]) -> None:
+    _ORPHANS.discard(task)
+    if task.cancelled() or task.exception() is not None:  # retrieving it silences the warning
+        return
+    result = task.result()
+    if isinstance(result, httpx.Response) and not result.is_closed:
+        closing = asyncio.ensure_future(result.aclose())
+        _ORPHANS.add(closing)
+        closing.add_done_callback(_ORPHANS.discard)
+
+
 class _AsyncIO:
     """Performs steps with asyncio I/O; keeps the open streams to close them at the end."""
 
@@ -109,7 +161,9 @@ class _AsyncIO:
 
     async def perform(self, step: object) -> Any:
         if isinstance(step, Send):
-            response = await self.client.send(step.request, stream=step.stream)
+            _trace_start(step, asynchronous=True)
+            sending = self.client.send(step.request, stream=step.stream)
+            response = await _shielded(sending, abortable=lambda: not step.started)
             if step.stream:
                 self.streams[id(response)] = (response, response.aiter_lines())
             return response
@@ -122,13 +176,13 @@ class _AsyncIO:
                 if inspect.isawaitable(maybe):
                     await maybe
         elif isinstance(step, NextLine):
-            return await anext(self.streams[id(step.response)][1], None)
+            return await _shielded(anext(self.streams[id(step.response)][1], None))
         elif isinstance(step, Read):
             self.streams.pop(id(step.response), None)
-            await step.response.aread()
+            await _shielded(step.response.aread())
         elif isinstance(step, Close):
             self.streams.pop(id(step.response), None)
-            await step.response.aclose()
+            await _shielded(step.response.aclose())
         elif isinstance(step, Watch):
             waiter = (
                 _hub(self.pollers, step)
@@ -147,7 +201,7 @@ class _AsyncIO:
         for waiter in self.waiters:  # first: a cancelled wait stops being polled at once
             waiter.close()
         for response, _ in self.streams.values():
-            await response.aclose()
+            await _shielded(response.aclose())
 
 
 def _hub(pollers: PollerHub | None, step: Watch) -> PollerHub:

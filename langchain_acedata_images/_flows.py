@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from ._base import BaseImagesClient
-from ._lookups import lookup_flow, recover_flow
+from ._lookups import earlier_job_flow, lookup_flow, recover_flow
 from ._outcomes import (
     MAYBE_SENT,
     NOT_SENT,
@@ -29,10 +29,13 @@ from ._results import request_of, result_from_record
 from ._steps import Close, Emit, Flow, Job, Read, Send, Sleep
 from ._stream import parse_sse
 from ._waiting import wait_flow
-from .errors import TaskNotFoundError, TransportError
+from .errors import RateLimitError, TaskNotFoundError, TransportError
 from .models import ImageGenerationResult, ImageTask
 
 logger = logging.getLogger("langchain_acedata_images.client")
+
+#: Seconds between checks while another run of the same key is submitting.
+CLAIM_WAIT = 0.05
 
 
 def image_flow(
@@ -50,7 +53,7 @@ def image_flow(
     waiting = wait and not callback
     stream = waiting and bool(request.partial_images_requested)
     body["stream" if stream else "async"] = True
-    submission = yield from submit_flow(base, path, body, job, stream=stream)
+    submission = yield from _submit_once(base, path, body, job, stream=stream)
     record = submission.record
     job.task_id = record.id or job.task_id
     if record.finished and (waiting or submission.answered):
@@ -71,19 +74,49 @@ def image_flow(
     return (yield from wait_flow(base, job))
 
 
+def _submit_once(
+    base: BaseImagesClient, path: str, body: dict[str, Any], job: Job, *, stream: bool
+) -> Flow[Submission]:
+    """Submit the job; a keyed job that an earlier run already submitted is attached to instead.
+
+    Runs of one key in this client take turns (a retry can start while the first run is still
+    submitting), so the later one's look-up sees the job the first one made.
+    """
+    if not job.idempotent:
+        return (yield from submit_flow(base, path, body, job, stream=stream))
+    while not base._claim(job.trace_id):
+        if not base._time_left(job):
+            raise TransportError(
+                "another call with the same idempotency key is still submitting this job; "
+                "look it up with get_task(trace_id=...)",
+                trace_id=job.trace_id,
+                maybe_submitted=True,
+            )
+        yield Sleep(CLAIM_WAIT)
+    try:
+        record = yield from earlier_job_flow(base, job)
+        if record is None:
+            return (yield from submit_flow(base, path, body, job, stream=stream))
+        logger.info("job %s exists already (task %s); attaching to it", job.trace_id, record.id)
+        return Submission(record, answered=False)
+    finally:
+        base._release(job.trace_id)
+
+
 def submit_flow(
     base: BaseImagesClient, path: str, body: dict[str, Any], job: Job, *, stream: bool
 ) -> Flow[Submission]:
     """POST a job without ever creating it twice (the rules are in :func:`._outcomes.classify`)."""
-    attempt = 0
+    attempt = limited = 0
     while True:
+        yield from _rate_limit_pause(base, job)
         attempt += 1
         files = job.upload.files() if job.upload is not None else None
-        outcome = yield from _attempt(base, path, body, stream=stream, files=files)
-        may_retry = attempt <= base.retry_policy.max_retries and base._time_left(job)
+        outcome = yield from _attempt(base, path, body, job, stream=stream, files=files)
         verdict = classify(
             outcome,
-            may_retry=may_retry,
+            may_retry=attempt <= base.retry_policy.max_retries and base._time_left(job),
+            time_left=base._time_left(job),
             trace_id=job.trace_id,
             base_url=base.base_url,
             api_error=lambda response: base._api_error(response, trace_id=job.trace_id),
@@ -100,24 +133,51 @@ def submit_flow(
             return (yield from read_stream(base, verdict.response, job))
         if isinstance(verdict, Fail):
             raise verdict.error
-        delay = base.retry_policy.delay(attempt, verdict.retry_after)
-        logger.info("resubmitting %s (attempt %d) in %.2fs", job.trace_id, attempt + 1, delay)
+        if verdict.rate_limited is not None:
+            # Nothing was created: only the deadline bounds these waits, not the retry budget.
+            attempt, limited = attempt - 1, limited + 1
+            # The server's Retry-After is the wait; backoff only when it gives none.
+            delay = verdict.retry_after
+            if delay is None:
+                delay = base.retry_policy.delay(limited)
+            base._pause_submissions(delay)
+            if base._clock() + delay >= job.deadline:
+                raise verdict.rate_limited
+        else:
+            delay = base.retry_policy.delay(attempt, verdict.retry_after)
+        logger.info("resubmitting %s in %.2fs", job.trace_id, delay)
         yield Sleep(min(delay, max(0.0, job.deadline - base._clock())))
+
+
+def _rate_limit_pause(base: BaseImagesClient, job: Job) -> Flow[None]:
+    """Wait out a 429 another submission of this client got (nothing is sent meanwhile)."""
+    wait = base._submission_pause()
+    if wait <= 0:
+        return
+    if base._clock() + wait >= job.deadline:
+        raise RateLimitError(
+            f"the API asked this client to wait {wait:.1f}s, past this job's deadline; "
+            "nothing was submitted",
+            retry_after=wait,
+            trace_id=job.trace_id,
+        )
+    yield Sleep(wait)
 
 
 def _attempt(
     base: BaseImagesClient,
     path: str,
     body: dict[str, Any],
+    job: Job,
     *,
     stream: bool,
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None,
 ) -> Flow[httpx.Response | Exception]:
     """Send once; the answer (read whole unless it is an event stream) or the transport error."""
+    send = Send(base._request(path, body, stream=stream, files=files), stream=stream)
+    job.submissions.append(send)
     try:
-        response: httpx.Response = yield Send(
-            base._request(path, body, stream=stream, files=files), stream=stream
-        )
+        response: httpx.Response = yield send
     except (*NOT_SENT, *MAYBE_SENT) as exc:
         return exc
     if stream and not is_event_stream(response):

@@ -12,13 +12,20 @@ from typing import Any
 import httpx
 
 from ._base import TASKS_PATH, BaseImagesClient
+from ._idempotency import best_match
 from ._outcomes import still_in_flight
 from ._results import json_object, parse_task_list, parse_task_record
 from ._steps import Flow, Job, Send, Sleep
 from .errors import AceDataImagesError, RateLimitError, ServerError, TransportError
-from .models import TaskList, TaskQuery, TaskRecord
+from .models import EditImageInput, TaskList, TaskQuery, TaskRecord
 
 logger = logging.getLogger("langchain_acedata_images.client")
+
+#: Our clock and the server's may disagree: scan this much earlier than the job was made.
+CLOCK_SKEW = 300.0
+#: A scan reads at most SCAN_PAGES pages of SCAN_PAGE tasks (newest first).
+SCAN_PAGE = 100
+SCAN_PAGES = 5
 
 
 def post_json(
@@ -83,7 +90,7 @@ def list_flow(base: BaseImagesClient, query: TaskQuery) -> Flow[TaskList]:
 
 
 def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[TaskRecord | None]:
-    """After an ambiguous submission, ask the API whether a task with our trace_id exists.
+    """After an ambiguous submission, ask the API whether our job exists (:func:`find_flow`).
 
     When the server may still be working on the request (we timed out, or a gateway did),
     a miss is not proof: look again until ``retry_policy.settle_time`` has passed (or the
@@ -96,7 +103,10 @@ def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[Tas
     looks = 0
     try:
         while True:
-            record = yield from lookup_flow(base, None, job.trace_id)
+            # Scanning the task list is dearer than a retrieve: do it on the last look only.
+            last = base._clock() >= settle_until
+            since = job.created_wall - CLOCK_SKEW
+            record = yield from find_flow(base, job, since=since, scan=last)
             now = base._clock()
             if record is not None or now >= settle_until:
                 return record
@@ -109,3 +119,57 @@ def recover_flow(base: BaseImagesClient, job: Job, cause: Exception) -> Flow[Tas
             trace_id=job.trace_id,
             maybe_submitted=True,
         ) from exc
+
+
+def find_flow(
+    base: BaseImagesClient, job: Job, *, since: float, scan: bool = True
+) -> Flow[TaskRecord | None]:
+    """Our job if the API has it: by trace_id, else by its stored request (:func:`scan_flow`).
+
+    The scan runs (when ``scan``) only while the server is not known to keep our trace_ids;
+    once a task of ours showed that it does, one ``retrieve`` settles the question.
+    """
+    honoured = base._trace_ids_honoured
+    if honoured is not False:
+        record = yield from lookup_flow(base, None, job.trace_id)
+        if record is not None or honoured:
+            return record
+    if not scan and honoured is None:
+        return None
+    return (yield from scan_flow(base, job, since=since))
+
+
+def earlier_job_flow(base: BaseImagesClient, job: Job) -> Flow[TaskRecord | None]:
+    """The job an earlier run made for this keyed job, if any: one ``retrieve_batch``.
+
+    Where the server keeps our trace_ids, filtered by it; otherwise (or while unknown) the scan
+    of recent tasks, whose first page also shows a task carrying our trace_id.
+    """
+    since = base._wall_clock() - base.lookup_window
+    if base._trace_ids_honoured:
+        query = TaskQuery(trace_ids=[job.trace_id], created_at_min=since)
+        listing = yield from list_flow(base, query)
+        found, _ = best_match(listing.items, job.request.to_body(), job.trace_id)
+        return found
+    return (yield from scan_flow(base, job, since=since))
+
+
+def scan_flow(base: BaseImagesClient, job: Job, *, since: float) -> Flow[TaskRecord | None]:
+    """Find our job in our own recent tasks (``retrieve_batch`` from ``since``, newest first).
+
+    A task whose stored request carries our trace_id wins; failing that, the newest one asked
+    with the same prompt and parameters and no trace_id of its own.
+    """
+    body = job.request.to_body()
+    kind = "images_edits" if isinstance(job.request, EditImageInput) else "images_generations"
+    alike: TaskRecord | None = None
+    for page in range(SCAN_PAGES):
+        query = TaskQuery(type=kind, created_at_min=since, limit=SCAN_PAGE, offset=page * SCAN_PAGE)
+        listing = yield from list_flow(base, query)
+        found, ours = best_match(listing.items, body, job.trace_id)
+        if ours:
+            return found
+        alike = alike or found
+        if len(listing.items) < SCAN_PAGE:
+            break
+    return alike

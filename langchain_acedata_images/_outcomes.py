@@ -30,6 +30,9 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.U
 MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 # Gateway timeouts: the server behind the gateway may still create the job.
 GATEWAY_TIMEOUTS = frozenset({408, 504})
+# The error code of the documented 504 "Timeout to generate the image" (job created);
+# an emulated or proxy 408 may carry the same code without that meaning.
+SERVER_TIMEOUT = "timeout"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class Retry:
     """Nothing was created: send again after the backoff (or ``retry_after``)."""
 
     retry_after: float | None = None
+    rate_limited: RateLimitError | None = None
+    """The 429 that asked to wait: every submission of the client pauses, the retry budget is
+    not spent, and it is raised when the wait would outlast the job's deadline."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +111,16 @@ def classify(
     outcome: httpx.Response | Exception,
     *,
     may_retry: bool,
+    time_left: bool,
     trace_id: str,
     base_url: str,
     api_error: Callable[[httpx.Response], APIError],
 ) -> Verdict:
-    """The verdict on one attempt: ``outcome`` is its (fully read) answer or transport error."""
+    """The verdict on one attempt: ``outcome`` is its (fully read) answer or transport error.
+
+    ``may_retry``: attempts and time are left; ``time_left``: the job's deadline is not reached
+    (a 429 created nothing, so only the deadline bounds waiting it out).
+    """
     if isinstance(outcome, NOT_SENT):
         error = TransportError(f"could not connect to {base_url}: {outcome!r}", trace_id=trace_id)
         return Retry() if may_retry else Fail(_caused(error, outcome))
@@ -130,7 +141,17 @@ def classify(
             return Recover(exc, _caused(missing, exc), retryable=False)
     refused = api_error(outcome)
     if isinstance(refused, RateLimitError):
-        return Retry(refused.retry_after) if may_retry else Fail(refused)
+        return Retry(refused.retry_after, rate_limited=refused) if time_left else Fail(refused)
+    if refused.status_code == 504 and refused.code == SERVER_TIMEOUT:
+        # Documented: the server gave up waiting for the image after creating the job, which
+        # may still finish. Not finding it yet is no proof it does not exist: never resend.
+        unknown = TransportError(
+            f"{refused.message}: the job may still exist and finish; find it with "
+            "get_task(trace_id=...) or list_tasks before submitting again",
+            trace_id=trace_id,
+            maybe_submitted=True,
+        )
+        return Recover(refused, _caused(unknown, refused), retryable=False)
     if isinstance(refused, ServerError):
         # A 5xx/408/409 may come from a proxy after the server took the job.
         return Recover(refused, refused)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
@@ -27,7 +27,7 @@ T = TypeVar("T")
 class ProgressEvent(BaseModel):
     """What happened while a job ran; handed to ``on_progress`` callbacks."""
 
-    kind: Literal["submitted", "poll", "partial_image", "finished"]
+    kind: Literal["submitted", "poll", "partial_image", "finished", "cancelled"]
     elapsed: float
     task_id: str | None = None
     trace_id: str | None = None
@@ -46,6 +46,8 @@ class Send:
 
     request: httpx.Request
     stream: bool = False
+    started: bool = False
+    """Set by the driver once the request began to leave: from then on it may reach the server."""
 
 
 @dataclass
@@ -115,6 +117,17 @@ class Job:
     task_id: str | None = None
     upload: EditUpload | None = None
     """How an edit's images are sent (JSON URLs or multipart bytes); ``None`` for generations."""
+    created_wall: float = 0.0
+    """Unix time the job was made: the start of the window its task can be found in."""
+    idempotent: bool = False
+    """The trace_id derives from a caller's key: look the job up before submitting it."""
+    submissions: list[Send] = field(default_factory=list)
+    """Every submission attempt's step (``started`` tells whether it may have arrived)."""
+
+    @property
+    def may_exist(self) -> bool:
+        """Whether the server may have this job (so it may be billed)."""
+        return self.task_id is not None or any(send.started for send in self.submissions)
 
 
 def new_trace_id() -> str:

@@ -37,6 +37,8 @@ def wait_flow(
         delivery: Delivery = yield Await(waiter)
         if delivery.kind in ("update", "finished"):
             record = delivery.record
+            if record is not None:
+                base._note_trace_ids(record, job.trace_id)
             status = record.status if record is not None else "unknown"
             yield Emit(base._event(job, "poll", status=status, poll=delivery.polls))
         if delivery.kind == "finished" and delivery.record is not None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
+import logging
 import os
 import threading
 import time
@@ -65,6 +67,9 @@ if TYPE_CHECKING:
     from .emulator import EmulatorConfig, RunningEmulator
 
 R = TypeVar("R", bound="ImageGenerationResult | ImageTask")
+logger = logging.getLogger(__name__)
+# Progress callbacks of cancelled jobs, delivered from their own task; referenced until done.
+_REPORTS: set[asyncio.Future[Any]] = set()
 SavePath = str | os.PathLike[str] | None
 #: The edit images a caller may pass: one source or a list (URLs, handles, bytes, paths, files).
 EditImages = ImageSource | Sequence[ImageSource]
@@ -118,6 +123,8 @@ class AceDataImagesClient(BaseImagesClient):
         max_downloads: int = 16,
         callback_url: str | None = None,
         learn_durations: bool = True,
+        idempotency_namespace: str | None = None,
+        lookup_window: float = 86400.0,
     ) -> None:
         self._emulator: RunningEmulator | None = None
         if emulator is not False:
@@ -141,6 +148,8 @@ class AceDataImagesClient(BaseImagesClient):
             max_downloads=max_downloads,
             callback_url=callback_url,
             learn_durations=learn_durations,
+            idempotency_namespace=idempotency_namespace,
+            lookup_window=lookup_window,
         )
         self._pools = HTTPPools(
             timeout=self.timeout,
@@ -256,6 +265,7 @@ class AceDataImagesClient(BaseImagesClient):
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        idempotency_key: str | None = None,
         max_wait: float | None = None,
         save_dir: SavePath = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -267,10 +277,18 @@ class AceDataImagesClient(BaseImagesClient):
         favour of keyword arguments (``client.generate(prompt="a fox", size="1536x1024")``).
         With ``save_dir`` (or the client's ``save_dir``) the images are also written to disk
         and their paths set on the result. ``max_wait`` overrides the client's for this call.
+
+        ``idempotency_key`` makes the call exactly-once: the trace_id derives from the key (and
+        the client's ``idempotency_namespace``), and the job is looked up before it is
+        submitted, so a repeated call with the same key attaches to the first call's job
+        instead of paying for another. Cost: one look-up request per call (plus a scan of
+        recent tasks while the server is not known to keep client trace_ids).
         """
-        job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
+        job = self._new_job(
+            GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key
+        )
         call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
-        return self._save(self._run(call, on_progress), save_dir)
+        return self._save(self._run_job(call, job, on_progress), save_dir)
 
     async def agenerate(
         self,
@@ -278,15 +296,18 @@ class AceDataImagesClient(BaseImagesClient):
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        idempotency_key: str | None = None,
         max_wait: float | None = None,
         save_dir: SavePath = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`generate`."""
-        job = self._new_job(GenerateImageInput, request, params, trace_id, max_wait)
+        job = self._new_job(
+            GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key
+        )
         call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
-        return await self._asave(await self._arun(call, on_progress), save_dir)
+        return await self._asave(await self._arun_job(call, job, on_progress), save_dir)
 
     def edit(
         self,
@@ -294,6 +315,7 @@ class AceDataImagesClient(BaseImagesClient):
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        idempotency_key: str | None = None,
         max_wait: float | None = None,
         save_dir: SavePath = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
@@ -306,11 +328,11 @@ class AceDataImagesClient(BaseImagesClient):
         :class:`pathlib.Path`, binary file objects. URLs alone go as JSON; bytes and masks as
         a multipart upload (see :mod:`._uploads`).
         """
-        job, images, mask = self._new_edit(request, params, trace_id, max_wait)
+        job, images, mask = self._new_edit(request, params, trace_id, max_wait, idempotency_key)
         upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
         job.upload = self._drive(upload)
         call = Call(self, EDITS_PATH, job, wait, self.image_cache)
-        return self._save(self._run(call, on_progress), save_dir)
+        return self._save(self._run_job(call, job, on_progress), save_dir)
 
     async def aedit(
         self,
@@ -318,17 +340,18 @@ class AceDataImagesClient(BaseImagesClient):
         *,
         wait: bool = True,
         trace_id: str | None = None,
+        idempotency_key: str | None = None,
         max_wait: float | None = None,
         save_dir: SavePath = None,
         on_progress: ProgressCallback | None = None,
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`edit`."""
-        job, images, mask = self._new_edit(request, params, trace_id, max_wait)
+        job, images, mask = self._new_edit(request, params, trace_id, max_wait, idempotency_key)
         upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
         job.upload = await self._adrive(upload)
         call = Call(self, EDITS_PATH, job, wait, self.image_cache)
-        return await self._asave(await self._arun(call, on_progress), save_dir)
+        return await self._asave(await self._arun_job(call, job, on_progress), save_dir)
 
     def get_task(
         self, task_id: str | None = None, *, trace_id: str | None = None
@@ -395,6 +418,7 @@ class AceDataImagesClient(BaseImagesClient):
         params: Mapping[str, Any],
         trace_id: str | None,
         max_wait: float | None,
+        key: str | None = None,
     ) -> tuple[Job, list[LoadedImage], LoadedImage | None]:
         """The edit's job, its checked images and mask (handles are resolved before sending)."""
         given = request if isinstance(request, EditImageInput) else dict(request or {})
@@ -412,7 +436,7 @@ class AceDataImagesClient(BaseImagesClient):
             fields["image"] = shown if isinstance(images, (list, tuple)) else shown[0]
         if mask_entry is not None:
             fields["mask"] = labels([mask_entry])[0]
-        job = self._new_job(EditImageInput, given, fields, trace_id, max_wait)
+        job = self._new_job(EditImageInput, given, fields, trace_id, max_wait, key=key)
         return job, entries, mask_entry
 
     def _run(self, call: _Rounds[T], on_progress: Callable[[ProgressEvent], Any] | None) -> T:
@@ -463,6 +487,47 @@ class AceDataImagesClient(BaseImagesClient):
         return await async_drive(
             flow, self.http_async_client, self._async_sleep, on_progress, self._pollers
         )
+
+    def _run_job(
+        self,
+        call: _Rounds[T],
+        job: Job,
+        on_progress: Callable[[ProgressEvent], Any] | None,
+    ) -> T:
+        try:
+            return self._run(call, on_progress)
+        except (KeyboardInterrupt, SystemExit):
+            self._report_abandoned(job, on_progress)
+            raise
+
+    async def _arun_job(
+        self, call: _Rounds[T], job: Job, on_progress: ProgressCallback | None
+    ) -> T:
+        try:
+            return await self._arun(call, on_progress)
+        except asyncio.CancelledError:
+            self._report_abandoned(job, on_progress)
+            raise
+
+    def _report_abandoned(
+        self, job: Job, on_progress: Callable[[ProgressEvent], Any] | None
+    ) -> None:
+        """A job given up while it may exist server-side: say so, so it can be found again."""
+        if not job.may_exist:
+            return
+        logger.warning(
+            "image job cancelled after it was submitted; it may still run and be billed: "
+            "trace_id=%s task_id=%s (find it with get_task(trace_id=...))",
+            job.trace_id,
+            job.task_id,
+        )
+        if on_progress is None:
+            return
+        pending = on_progress(self._event(job, "cancelled", status="cancelled"))
+        if inspect.isawaitable(pending):
+            # The caller's task is being cancelled: deliver the event from a task of its own.
+            _REPORTS.add(task := asyncio.ensure_future(pending))
+            task.add_done_callback(_REPORTS.discard)
 
     def _save(self, outcome: R, save_dir: SavePath) -> R:
         target = save_dir if save_dir is not None else self.save_dir

@@ -106,6 +106,11 @@ class JobSettings(ResultSettings):
     allow_private_callback_urls: bool = False
     """Let the LLM set a ``callback_url`` on a loopback, link-local, private or local-name
     host (refused by default: the API server would POST the result there)."""
+    exactly_once: bool = True
+    """One paid job per tool call: the trace_id derives from the tool call id (and the
+    LangGraph thread id), and the job is looked up before it is submitted, so a tool call that
+    runs again (node retry, resume after a crash) attaches to its first job. Costs one look-up
+    request per tool call; plain invocations without a tool call id skip it."""
 
 
 class EditInputSettings(BaseModel):

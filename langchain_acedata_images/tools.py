@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, Field, model_validator
 
+from ._idempotency import current_tool_call_key, tool_call_scope
 from ._image_inputs import LoadedImage, aload_image_inputs, load_image_inputs
 from ._llm_schema import LLMArgs
 from ._narrowing import narrowed_args
@@ -189,7 +190,12 @@ class _ImageResultTool(ResultSettings, _AceDataImagesTool):
 
 
 class _ImageJobTool(JobSettings, _ImageResultTool):
-    """Generation and edit: submit a job, wait for it (or not), summarise the result."""
+    """Generation and edit: submit a job, wait for it (or not), summarise the result.
+
+    Run for a tool call (``tool.invoke(tool_call)``, LangGraph's ``ToolNode``), the job's
+    trace_id derives from the tool call id, its arguments and the run's thread id
+    (``exactly_once``).
+    """
 
     @model_validator(mode="after")
     def _narrow_args(self) -> _ImageJobTool:
@@ -205,8 +211,23 @@ class _ImageJobTool(JobSettings, _ImageResultTool):
         from_llm = "callback_url" not in self.pinned_args
         return {PUBLIC_CALLBACKS_ONLY: from_llm and not self.allow_private_callback_urls}
 
-    def _job_options(self) -> dict[str, Any]:
-        return {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
+    def run(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
+        # Only run() sees the tool call id and the RunnableConfig; hand them to _run.
+        call_id = kwargs.get("tool_call_id") if self.exactly_once else None
+        with tool_call_scope(self.name, call_id, kwargs.get("config")):
+            return super().run(tool_input, *args, **kwargs)
+
+    async def arun(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
+        call_id = kwargs.get("tool_call_id") if self.exactly_once else None
+        with tool_call_scope(self.name, call_id, kwargs.get("config")):
+            return await super().arun(tool_input, *args, **kwargs)
+
+    def _job_options(self, request: GenerateImageInput | EditImageInput) -> dict[str, Any]:
+        options = {"wait": self.wait, "save_dir": self.save_dir, "max_wait": self.max_wait}
+        key = current_tool_call_key(request.to_body())
+        if key is not None:
+            options["idempotency_key"] = key
+        return options
 
 
 class OpenAIGenerateImageTool(_ImageJobTool):
@@ -235,12 +256,14 @@ class OpenAIGenerateImageTool(_ImageJobTool):
     def _execute(
         self, request: GenerateImageInput, on_progress: Callable[[ProgressEvent], None]
     ) -> ImageGenerationResult | ImageTask:
-        return self._client.generate(request, **self._job_options(), on_progress=on_progress)
+        return self._client.generate(request, **self._job_options(request), on_progress=on_progress)
 
     async def _aexecute(
         self, request: GenerateImageInput, on_progress: ProgressCallback
     ) -> ImageGenerationResult | ImageTask:
-        return await self._client.agenerate(request, **self._job_options(), on_progress=on_progress)
+        return await self._client.agenerate(
+            request, **self._job_options(request), on_progress=on_progress
+        )
 
 
 class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
@@ -303,13 +326,13 @@ class OpenAIEditImageTool(EditInputSettings, _ImageJobTool):
     def _execute(
         self, edit: _Edit, on_progress: Callable[[ProgressEvent], None]
     ) -> ImageGenerationResult | ImageTask:
-        options = {**self._job_options(), **edit.inputs()}
+        options = {**self._job_options(edit.request), **edit.inputs()}
         return self._client.edit(edit.request, **options, on_progress=on_progress)
 
     async def _aexecute(
         self, edit: _Edit, on_progress: ProgressCallback
     ) -> ImageGenerationResult | ImageTask:
-        options = {**self._job_options(), **edit.inputs()}
+        options = {**self._job_options(edit.request), **edit.inputs()}
         return await self._client.aedit(edit.request, **options, on_progress=on_progress)
 
 

@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 import hypothesis  # noqa: F401  # imported early: compiling it later races emulator threads
 import pytest
+import respx
+from respx.patterns import Lookup, Pattern
 
 from langchain_acedata_images import AceDataImagesClient, PollSchedule, RetryPolicy
+from langchain_acedata_images._lookups import SCAN_PAGE
 
 TOKEN = "sk-acedata-SECRET-7f3a9c"
 BASE_URL = "https://api.test"
@@ -86,3 +89,29 @@ def client(clock: FakeClock) -> Iterator[AceDataImagesClient]:
 async def aclient(clock: FakeClock) -> AsyncIterator[AceDataImagesClient]:
     async with make_client(clock) as instance:
         yield instance
+
+
+class _EarlierJobLookup(Pattern):
+    """Matches the look-up a keyed tool call makes before submitting (a ``retrieve_batch`` for
+    its derived trace_id, or a scan of recent tasks), and nothing a test sends itself."""
+
+    lookups = (Lookup.EQUAL,)
+    key = "earlier_job_lookup"
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+    def parse(self, request: httpx.Request) -> bool:
+        body = json.loads(request.content or b"{}")
+        if body.get("action") != "retrieve_batch" or body.get("ids"):
+            return False
+        keyed = [str(t).startswith("lcai-") for t in body.get("trace_ids") or []]
+        scan = body.get("limit") == SCAN_PAGE and {"created_at_min", "offset"} <= body.keys()
+        return bool(keyed and all(keyed)) or scan
+
+
+def no_earlier_jobs(router: respx.MockRouter) -> respx.Route:
+    """Answer keyed tool calls' pre-submit look-ups with "no such job" (register it first)."""
+    return router.route(_EarlierJobLookup(), method="POST").respond(
+        200, json={"items": [], "count": 0}
+    )

@@ -5,7 +5,14 @@ Imported by those directories' ``conftest.py``; unit tests never start it.
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -48,3 +55,39 @@ async def client(emulator: RunningEmulator) -> AsyncIterator[AceDataImagesClient
     """One client for sync and async calls; closed on the test's loop so no pool leaks."""
     async with emulator_client(emulator.base_url) as instance:
         yield instance
+
+
+@contextmanager
+def remote_emulator(**settings: str) -> Iterator[str]:
+    """An emulator in a child process (via the CLI), so its counts outlive any other process.
+
+    ``settings`` are ``ACEDATA_EMULATOR_*`` variables without the prefix (``LATENCY="1"``).
+    Yields its base URL; use :func:`remote_stats` / :func:`remote_reset` to read and clear it.
+    """
+    env = {**os.environ, **{f"ACEDATA_EMULATOR_{k}": v for k, v in settings.items()}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "langchain_acedata_images", "emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, "the emulator process did not start"
+        yield json.loads(process.stdout.readline())["base_url"]
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()
+
+
+def remote_stats(base_url: str) -> dict[str, Any]:
+    with httpx.Client() as admin:
+        return admin.get(f"{base_url}/_emulator/stats").raise_for_status().json()  # type: ignore[no-any-return]
+
+
+def remote_reset(base_url: str) -> None:
+    with httpx.Client() as admin:
+        admin.post(f"{base_url}/_emulator/reset").raise_for_status()

@@ -25,6 +25,7 @@ from . import (
     memory,
     overhead,
     polling,
+    rate_limit,
 )
 from ._common import BenchResult
 
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[bool], BenchResult]] = {
     "memory": memory.run,
     "import_time": import_time.run,
     "definition_size": definition_size.run,
+    "rate_limit": rate_limit.run,
 }
 LATEST = Path(__file__).with_name("latest.json")
 

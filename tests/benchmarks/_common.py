@@ -322,8 +322,12 @@ async def araw_generate(
             return found
 
 
-def tool_call(args: dict[str, Any], call_id: str = "call-1") -> ToolCall:
-    """A LangChain ``ToolCall`` for ``openai_generate_image`` (``invoke`` returns a ToolMessage)."""
+def tool_call(args: dict[str, Any], call_id: str | None = None) -> ToolCall:
+    """A LangChain ``ToolCall`` for ``openai_generate_image`` (``invoke`` returns a ToolMessage).
+
+    Each call gets a fresh id unless one is given, as a model's tool calls do: a repeated id
+    is the same tool call, which attaches to its first job instead of making a new one."""
+    call_id = call_id or f"call-{uuid.uuid4().hex[:16]}"
     return ToolCall(name="openai_generate_image", args=args, id=call_id, type="tool_call")
 
 

@@ -79,6 +79,7 @@ TOOL, CLIENT, RAW, FRESH = (
 QUIET = "tool.{}, emit_progress=False"
 FLOOR = "minimal BaseTool(args_schema=GenerateImageInput) → client.{} (LangChain floor)"
 SHIPPED_TOOL = "tool.{}, default pool (no TCP_NODELAY)"
+UNKEYED = "tool.{}, exactly_once=False (no look-up before submitting)"
 SHIPPED_RAW = "raw httpx, pooled, default transport (no TCP_NODELAY)"
 
 SyncCall = Callable[[], object]
@@ -121,6 +122,7 @@ class _Subjects:
     floor: _FloorTool
     shipped_client: AceDataImagesClient
     shipped: OpenAIGenerateImageTool
+    unkeyed: OpenAIGenerateImageTool
 
     @classmethod
     def build(cls, base: str, sync_pool: httpx.Client, async_pool: httpx.AsyncClient) -> _Subjects:
@@ -140,6 +142,7 @@ class _Subjects:
             _FloorTool(client=client),
             shipped_client,
             OpenAIGenerateImageTool(client=shipped_client),
+            OpenAIGenerateImageTool(client=client, exactly_once=False),
         )
 
 
@@ -157,6 +160,7 @@ def _sync_paths(at: _Subjects, pooled: httpx.Client, plain: httpx.Client) -> dic
         FLOOR.format("generate"): lambda: at.floor.invoke(_call(5)),
         SHIPPED_TOOL.format("invoke"): lambda: at.shipped.invoke(_call(6)),
         SHIPPED_RAW: lambda: raw_generate(plain, at.base, SCHEDULE, submission_body(_prompt(7))),
+        UNKEYED.format("invoke"): lambda: at.unkeyed.invoke(_call(8)),
     }
 
 
@@ -176,6 +180,7 @@ def _async_paths(
         FLOOR.format("agenerate"): lambda: at.floor.ainvoke(_call(5)),
         SHIPPED_TOOL.format("ainvoke"): lambda: at.shipped.ainvoke(_call(6)),
         SHIPPED_RAW: lambda: araw_generate(plain, at.base, SCHEDULE, submission_body(_prompt(7))),
+        UNKEYED.format("ainvoke"): lambda: at.unkeyed.ainvoke(_call(8)),
     }
 
 
@@ -189,7 +194,10 @@ def _orders(names: list[str], rounds: int) -> list[list[str]]:
 
 
 def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str, float]:
-    """Requests per call of each path, from the emulator's task list and request log."""
+    """Requests per call of each path, from the emulator's task list and request log.
+
+    A keyed tool call's look-up before submitting names no task, so it is not in these counts;
+    :func:`_lookups_per_keyed_call` counts it."""
     path_of_prompt = {_prompt(index): name for index, name in enumerate(paths)}
     path_of_task = {task.id: path_of_prompt[task.job.prompt] for task in emulator.state.tasks()}
     calls = Counter(path_of_task.values())
@@ -203,6 +211,17 @@ def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str,
     return {name: requests[name] / calls[name] for name in paths}
 
 
+def _lookups_per_keyed_call(emulator: RunningEmulator, rounds: int) -> float:
+    """``/openai/tasks`` requests that name no task (the exactly-once look-ups) per call of the
+    keyed tool paths (every ``tool.*`` path but the ``exactly_once=False`` one)."""
+    lookups = sum(
+        1
+        for entry in emulator.state.log()
+        if entry["path"] == "/openai/tasks" and not entry["task_id"]
+    )
+    return lookups / (3 * rounds)
+
+
 @dataclass
 class _Block:
     """One block's timings per path, requests per call, and the real first-poll wait."""
@@ -210,6 +229,7 @@ class _Block:
     samples: dict[str, list[float]]
     requests: dict[str, float]
     wait: float
+    lookups: float = 0.0
 
 
 def _measure_sync(
@@ -229,7 +249,8 @@ def _measure_sync(
             paths[name]()
             samples[name].append(time.perf_counter() - start)
     wait = median([timed(lambda: time.sleep(FIRST_POLL)) for _ in range(rounds)])
-    return _Block(samples, _requests_per_call(emulator, list(paths)), wait)
+    requests = _requests_per_call(emulator, list(paths))
+    return _Block(samples, requests, wait, _lookups_per_keyed_call(emulator, rounds))
 
 
 async def _measure_async(
@@ -252,7 +273,8 @@ async def _measure_async(
         start = time.perf_counter()
         await asyncio.sleep(FIRST_POLL)
         waits.append(time.perf_counter() - start)
-    return _Block(samples, _requests_per_call(emulator, list(paths)), median(waits))
+    requests = _requests_per_call(emulator, list(paths))
+    return _Block(samples, requests, median(waits), _lookups_per_keyed_call(emulator, rounds))
 
 
 def _table(title: str, block: _Block) -> Table:
@@ -310,7 +332,16 @@ def _figures(block: _Block) -> dict[str, Any]:
         }
         for name, values in block.samples.items()
     }
-    return {"paths": paths, "first_poll_wait_ms": ms(block.wait)}
+    return {
+        "paths": paths,
+        "first_poll_wait_ms": ms(block.wait),
+        "lookups_per_keyed_call": block.lookups,
+    }
+
+
+def _lookup_ms(block: _Block, method: str) -> float:
+    keyed = percentile(block.samples[TOOL.format(method)], 50)
+    return ms(keyed - percentile(block.samples[UNKEYED.format(method)], 50))
 
 
 def run(quick: bool) -> BenchResult:
@@ -346,6 +377,11 @@ def run(quick: bool) -> BenchResult:
         f"wait* subtracts the measured wait ({ms(sync.wait):.2f} ms sync, "
         f"{ms(asynchronous.wait):.2f} ms async) from both sides",
         f"loopback GET round trip (TCP_NODELAY): {rtt:.2f} ms",
+        "exactly-once costs one look-up (`retrieve_batch`) per tool call, not in *requests/call*: "
+        f"{sync.lookups:.2f} sync / {asynchronous.lookups:.2f} async per keyed call; its time is "
+        f"`{TOOL.format('invoke')}` minus `{UNKEYED.format('invoke')}`: "
+        f"{_lookup_ms(sync, 'invoke'):+.2f} ms sync, "
+        f"{_lookup_ms(asynchronous, 'ainvoke'):+.2f} ms async (p50)",
     ]
     result.figures = {
         "first_poll_ms": ms(FIRST_POLL),

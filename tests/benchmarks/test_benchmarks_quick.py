@@ -101,6 +101,15 @@ def _check_definition_size(figures: dict[str, Any]) -> None:
         assert figures["profile"][name]["default"] <= sizes["default"] < sizes["strict"]
 
 
+def _check_rate_limit(figures: dict[str, Any]) -> None:
+    for name in ("shared pause", "own 429s only"):
+        run = figures[name]
+        assert run["failures"] == 0
+        assert run["duplicates"] == 0
+        assert all(count == figures["jobs"] for count in run["submissions"])
+        assert min(run["walls_s"]) >= figures["ideal_s"] - figures["jobs"] / figures["rate"] / 10
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "overhead": _check_overhead,
     "concurrency": _check_concurrency,
@@ -109,6 +118,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "memory": _check_memory,
     "import_time": _check_import_time,
     "definition_size": _check_definition_size,
+    "rate_limit": _check_rate_limit,
 }
 
 

@@ -466,6 +466,10 @@ def mock_api() -> Iterator[list[httpx.Request]]:
     sent: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
+        if json.loads(request.content or b"{}").get("action") == "retrieve_batch":
+            # A tool call's exactly-once look-up before submitting: no earlier job. Not
+            # recorded: ``sent`` is what the server is asked to do.
+            return httpx.Response(200, json={"items": [], "count": 0})
         sent.append(request)
         if request.url.path in (GENERATIONS, EDITS):
             # As many images as asked, as a server honouring n does.

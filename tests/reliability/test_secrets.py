@@ -315,6 +315,10 @@ async def test_errors_do_not_repeat_a_token_the_server_echoes(
         api.post("/openai/images/generations").respond(
             401, json={"error": {"code": "invalid_token", "message": echo}}
         )
+        # The tool call's look-up before submitting finds nothing; every other look-up fails.
+        api.post("/openai/tasks", json__action="retrieve_batch").respond(
+            200, json={"items": [], "count": 0}
+        )
         api.post("/openai/tasks").respond(503, text=f"<html>upstream said: {SECRET}</html>")
         async with client_for("https://echo.test", max_wait=1.0) as client:
             tool = OpenAIGenerateImageTool(client=client)

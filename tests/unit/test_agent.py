@@ -15,7 +15,7 @@ from langgraph.prebuilt import ToolNode
 
 from langchain_acedata_images import ImageGenerationResult, OpenAIGenerateImageTool
 from langchain_acedata_images.progress import PROGRESS_EVENT
-from tests.conftest import BASE_URL, FakeClock, make_client
+from tests.conftest import BASE_URL, FakeClock, make_client, no_earlier_jobs
 
 GEN = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -43,6 +43,7 @@ def tool_call_message(args: dict[str, Any]) -> AIMessage:
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         router.post(GEN).respond(200, json={"task_id": "t1"})
         router.post(TASKS).respond(200, json=FINISHED)
         yield router

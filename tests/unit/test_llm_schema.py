@@ -31,7 +31,7 @@ from langchain_acedata_images import (
     OpenAIGenerateImageTool,
 )
 from langchain_acedata_images._llm_schema import LLMArgs
-from tests.conftest import BASE_URL, TOKEN
+from tests.conftest import BASE_URL, TOKEN, no_earlier_jobs
 
 #: Bytes of ``json.dumps(convert_to_openai_tool(tool))``: the limits of issue 12.
 LIMITS = {
@@ -238,6 +238,7 @@ def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool], fo
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         router.post("/openai/images/generations").respond(200, json={"data": [{"url": "u"}]})
         router.post("/openai/images/edits").respond(200, json={"data": [{"url": "u"}]})
         yield router

@@ -19,7 +19,7 @@ from langchain_acedata_images import (
     OpenAIEditImageTool,
     OpenAIGenerateImageTool,
 )
-from tests.conftest import BASE_URL, TOKEN
+from tests.conftest import BASE_URL, TOKEN, no_earlier_jobs
 
 GEN = "/openai/images/generations"
 EDITS = "/openai/images/edits"
@@ -28,6 +28,7 @@ EDITS = "/openai/images/edits"
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         router.post(GEN).respond(200, json={"data": [{"url": "https://cdn.test/a.png"}]})
         router.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/b.png"}]})
         yield router

@@ -26,10 +26,13 @@ from langchain_acedata_images.errors import (
 REQUEST = httpx.Request("POST", "https://api.test/openai/images/generations")
 
 
-def verdict(outcome: httpx.Response | Exception, *, may_retry: bool = True) -> object:
+def verdict(
+    outcome: httpx.Response | Exception, *, may_retry: bool = True, time_left: bool = True
+) -> object:
     return classify(
         outcome,
         may_retry=may_retry,
+        time_left=time_left,
         trace_id="tr-1",
         base_url="https://api.test",
         api_error=lambda response: error_from_response(response, trace_id="tr-1"),
@@ -61,10 +64,13 @@ def test_errors_after_sending_are_looked_up_never_retried_blindly(cause: Excepti
         assert isinstance(found.if_missing, TransportError)
 
 
-def test_a_429_waits_retry_after_and_fails_when_no_retry_is_left() -> None:
+def test_a_429_waits_retry_after_until_the_deadline_not_the_retry_budget() -> None:
     limited = answer(429, headers={"retry-after": "7"}, json={"error": {"code": "x"}})
-    assert verdict(limited) == Retry(7.0)
-    failed = verdict(limited, may_retry=False)
+    again = verdict(limited, may_retry=False)
+    assert isinstance(again, Retry)
+    assert again.retry_after == 7.0
+    assert isinstance(again.rate_limited, RateLimitError)
+    failed = verdict(limited, time_left=False)
     assert isinstance(failed, Fail)
     assert isinstance(failed.error, RateLimitError)
 
@@ -110,3 +116,15 @@ def test_one_submission_type_for_every_answer() -> None:
     assert caught.value.maybe_submitted  # a 2xx: accepted, so never resubmitted blindly
     with pytest.raises(MalformedAnswerError, match="without a task_id"):
         Submission.from_answer({"task_id": {"nested": "id"}}, "tr")
+
+
+def test_the_documented_504_timeout_is_looked_up_and_never_resent() -> None:
+    body = {"error": {"code": "timeout", "message": "Timeout to generate the image"}}
+    found = verdict(answer(504, json=body))
+    assert isinstance(found, Recover)
+    assert found.retryable is False
+    assert isinstance(found.if_missing, TransportError)
+    assert found.if_missing.maybe_submitted is True
+    other = verdict(answer(408, json=body))  # a 408 with that code keeps the usual rule
+    assert isinstance(other, Recover)
+    assert other.retryable is True

@@ -23,7 +23,7 @@ from langchain_acedata_images import (
     OpenAIGetTaskTool,
     OpenAIListTasksTool,
 )
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs
 
 GEN = "/openai/images/generations"
 EDITS = "/openai/images/edits"
@@ -33,6 +33,7 @@ ALL_TOOLS = ["openai_generate_image", "openai_edit_image", "openai_get_task", "o
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         yield router
 
 

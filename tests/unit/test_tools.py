@@ -23,7 +23,7 @@ from langchain_acedata_images import (
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES, result_summary, tool_error_text
 from langchain_acedata_images.models import GeneratedImage
 from langchain_acedata_images.progress import PROGRESS_EVENT
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs, task_answers
 
 GEN = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -36,6 +36,7 @@ def call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         yield router
 
 

@@ -37,7 +37,7 @@ from langchain_acedata_images._image_inputs import (
     sniff_image_type,
 )
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs, task_answers
 
 GEN = "/openai/images/generations"
 EDITS = "/openai/images/edits"
@@ -85,6 +85,7 @@ def sent(route: respx.Route, index: int = -1) -> dict[str, Any]:
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         yield router
 
 
@@ -351,14 +352,14 @@ def test_local_files_root_confines_reads(
     tool = OpenAIEditImageTool(
         client=make_client(clock), allow_local_files=True, local_files_root=inside
     )
-    api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
+    edits = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     ok = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": "ok.png"}))
     assert ok.status == "success"
     for escape in ["../outside.png", str(tmp_path / "outside.png")]:
         refused = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": escape}))
         assert refused.status == "error"
         assert "outside the directory" in refused.content
-    assert len(api.calls) == 1
+    assert edits.call_count == 1
 
 
 async def test_image_input_helpers_keep_the_shape(tmp_path: Path) -> None:

@@ -1,0 +1,167 @@
+"""One paid job per tool call under real LangGraph retries, resumes and crashes.
+
+The emulator runs in its own process, so its count of accepted submissions survives the
+death of the process that ran the graph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.tools import tool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+from langgraph.types import RetryPolicy
+
+from langchain_acedata_images import (
+    AceDataImagesClient,
+    OpenAIGenerateImageTool,
+    PollSchedule,
+    TaskTimeoutError,
+)
+from tests.emulator_fixtures import (
+    emulator_client,
+    remote_emulator,
+    remote_reset,
+    remote_stats,
+)
+
+pytestmark = pytest.mark.integration
+
+#: Jobs run 1.5 s: long enough to kill a process while its tool waits.
+LATENCY = "1.5"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[str]:
+    with remote_emulator(LATENCY=LATENCY, QUEUE_DELAY="0", SEED="11") as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def base_url(remote: str) -> str:
+    remote_reset(remote)
+    return remote
+
+
+def client_for(base_url: str, **options: Any) -> AceDataImagesClient:
+    return emulator_client(base_url, poll_schedule=PollSchedule(0.05, 1.5, 0.3), **options)
+
+
+def paid_jobs(base_url: str) -> int:
+    stats = remote_stats(base_url)
+    assert stats["duplicate_trace_ids"] == []
+    return int(stats["submissions"])
+
+
+def image_call(call_id: str = "call-img") -> dict[str, Any]:
+    args = {"prompt": "a red fox", "model": "dall-e-2", "size": "256x256"}
+    return {"name": "openai_generate_image", "args": args, "id": call_id, "type": "tool_call"}
+
+
+def one_node_graph(node: ToolNode, retry: RetryPolicy) -> Any:
+    graph = StateGraph(MessagesState)
+    graph.add_node("tools", node, retry_policy=retry)
+    graph.add_edge(START, "tools")
+    graph.add_edge("tools", END)
+    return graph.compile()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_node_retry_after_another_tool_failed_pays_once(base_url: str, mode: str) -> None:
+    failures = {"left": 1}
+
+    @tool
+    def flaky(text: str) -> str:
+        """Fails on its first call."""
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("flaky once")
+        return text
+
+    image_tool = OpenAIGenerateImageTool(client=client_for(base_url))
+    node = ToolNode([image_tool, flaky], handle_tool_errors=False)
+    retry = RetryPolicy(max_attempts=3, initial_interval=0.01, jitter=False, retry_on=RuntimeError)
+    graph = one_node_graph(node, retry)
+    calls = [image_call(), {"name": "flaky", "args": {"text": "x"}, "id": "call-flaky"}]
+    start = {"messages": [AIMessage(content="", tool_calls=calls)]}
+    state = graph.invoke(start) if mode == "sync" else asyncio.run(graph.ainvoke(start))
+    images = [m for m in state["messages"] if isinstance(m, ToolMessage) and m.artifact]
+    assert len(images) == 1
+    assert images[0].artifact.urls
+    assert failures["left"] == 0
+    assert paid_jobs(base_url) == 1
+
+
+def test_task_timeouts_retried_three_times_pay_once(base_url: str) -> None:
+    image_tool = OpenAIGenerateImageTool(
+        client=client_for(base_url), max_wait=0.2, handle_tool_error=False
+    )
+    attempts = []
+
+    def timed_out(error: Exception) -> bool:
+        attempts.append(error)
+        return isinstance(error.__cause__, TaskTimeoutError)
+
+    node = ToolNode([image_tool], handle_tool_errors=False)
+    graph = one_node_graph(
+        node, RetryPolicy(max_attempts=3, initial_interval=0.01, jitter=False, retry_on=timed_out)
+    )
+    with pytest.raises(Exception) as caught:
+        graph.invoke({"messages": [AIMessage(content="", tool_calls=[image_call()])]})
+    assert isinstance(caught.value.__cause__, TaskTimeoutError)
+    assert len(attempts) == 3
+    assert paid_jobs(base_url) == 1
+
+
+def run_child(kind: str, mode: str, base_url: str, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.langgraph_child", kind, mode, base_url, str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def wait_for_submission(base_url: str, child: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while paid_jobs(base_url) == 0:
+        assert child.poll() is None, child.communicate()[1]
+        assert time.monotonic() < deadline, "the child never submitted"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("kind", ["graph", "agent"])
+def test_a_run_killed_while_waiting_resumes_from_its_checkpoint_and_pays_once(
+    base_url: str, tmp_path: Path, kind: str
+) -> None:
+    db = tmp_path / "checkpoints.sqlite"
+    first = run_child(kind, "start", base_url, db)
+    wait_for_submission(base_url, first)
+    assert remote_stats(base_url)["finished_tasks"] == 0  # killed while the tool waits
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=10)
+    assert first.returncode == -signal.SIGKILL
+
+    second = run_child(kind, "resume", base_url, db)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0, err
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["urls"]
+    assert answer["urls"][0] in answer["content"]
+    assert answer["last"] == "Here it is."
+    assert paid_jobs(base_url) == 1

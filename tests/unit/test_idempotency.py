@@ -1,0 +1,280 @@
+"""Exactly-once keys: derived trace_ids, the look-up before submitting, matching by request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from langchain_acedata_images import (
+    AceDataImagesClient,
+    ImageGenerationResult,
+    ImageTask,
+    OpenAIGenerateImageTool,
+    TaskRecord,
+    TransportError,
+)
+from langchain_acedata_images._idempotency import (
+    derive_trace_id,
+    match,
+    tool_call_key,
+    with_arguments,
+)
+from tests.conftest import BASE_URL, FakeClock, make_client
+
+GEN = "/openai/images/generations"
+TASKS = "/openai/tasks"
+DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
+BODY = {"prompt": "fox", "model": "gpt-image-1", "n": 1}
+
+
+def body_of(request: httpx.Request) -> dict[str, Any]:
+    return json.loads(request.content)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        yield router
+
+
+def record(trace_id: str | None, request: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"id": "t-old", "trace_id": trace_id, "request": request, **fields}
+
+
+# ------------------------------------------------------------------------------ pure parts
+
+
+def test_derived_trace_ids_are_stable_and_namespaced() -> None:
+    key = tool_call_key("openai_generate_image", "call-1", None)
+    assert derive_trace_id(key) == derive_trace_id(key)
+    assert derive_trace_id(key).startswith("lcai-")
+    assert derive_trace_id(key) != derive_trace_id(key, "other-app")
+    other_tool = tool_call_key("openai_edit_image", "call-1", None)
+    assert derive_trace_id(other_tool) != derive_trace_id(key)
+    thread = tool_call_key("openai_generate_image", "call-1", {"configurable": {"thread_id": 7}})
+    assert derive_trace_id(thread) != derive_trace_id(key)
+
+
+def test_match_prefers_our_trace_id_and_never_takes_another_callers_job() -> None:
+    ours = "lcai-ours"
+    server_id = TaskRecord.model_validate(record("gw-1", {**BODY, "trace_id": ours}))
+    assert match(server_id, BODY, ours) == "ours"
+    honoured = TaskRecord.model_validate(record(ours, {}))
+    assert match(honoured, BODY, ours) == "ours"
+    stripped = TaskRecord.model_validate(record("gw-2", dict(BODY)))
+    assert match(stripped, BODY, ours) == "same"
+    other = TaskRecord.model_validate(record("gw-3", {**BODY, "trace_id": "lcai-theirs"}))
+    assert match(other, BODY, ours) == "other"
+    changed = TaskRecord.model_validate(record("gw-4", {**BODY, "prompt": "cat"}))
+    assert match(changed, BODY, ours) == "other"
+    assert match(TaskRecord.model_validate(record("gw-5", {})), BODY, ours) == "other"
+
+
+# --------------------------------------------------------------- the look-up before submit
+
+
+def test_a_key_that_already_has_a_job_attaches_instead_of_submitting(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    trace_id = derive_trace_id("order-42")
+    found = record("gw-1", {**BODY, "trace_id": trace_id, "async": True}, finished_at=5.0)
+    found["response"] = DONE
+    submit = api.post(GEN).respond(200, json={"task_id": "never"})
+    scan = api.post(TASKS).respond(200, json={"items": [found], "count": 1})
+    result = client.generate(BODY, idempotency_key="order-42")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-old"
+    assert result.trace_id == trace_id
+    assert submit.call_count == 0
+    sent = body_of(scan.calls[0].request)
+    assert sent["action"] == "retrieve_batch"
+    assert sent["type"] == "images_generations"
+    assert sent["created_at_min"] < 1e12
+
+
+def test_a_new_key_is_submitted_once_with_its_derived_trace_id(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    lookups = api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    result = client.generate(prompt="fox", idempotency_key="order-43")
+    assert isinstance(result, ImageGenerationResult)
+    assert body_of(submit.calls[0].request)["trace_id"] == derive_trace_id("order-43")
+    assert lookups.call_count == 1  # the cost: one look-up per keyed call
+
+
+def test_once_trace_ids_are_known_to_be_kept_the_look_up_filters_by_it(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._trace_ids_honoured = True
+    api.post(GEN).respond(200, json={"task_id": "t1"})
+    lookups = api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(200, json={"items": [], "count": 0}),
+            httpx.Response(200, json={"id": "t1", "finished_at": 1.0, "response": DONE}),
+        ]
+    )
+    client.generate(prompt="fox", idempotency_key="k")
+    first = body_of(lookups.calls[0].request)
+    assert first["trace_ids"] == [derive_trace_id("k")]
+
+
+def test_polls_teach_the_client_whether_trace_ids_are_kept(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(GEN).respond(200, json={"task_id": "t1"})
+    gateway = {"id": "t1", "trace_id": "gw-9", "finished_at": 1.0, "response": DONE}
+    api.post(TASKS).mock(
+        side_effect=lambda request: httpx.Response(
+            200, json={**gateway, "request": {"trace_id": body_of(request).get("trace_id")}}
+        )
+    )
+    assert client._trace_ids_honoured is None
+    client.generate(prompt="fox", trace_id="lcai-mine")
+    assert client._trace_ids_honoured is None  # the record's request echoed no trace: unknown
+    client._trace_ids_honoured = None
+    api.post(TASKS).respond(
+        200, json={**gateway, "request": {"prompt": "fox", "trace_id": "lcai-mine2"}}
+    )
+    client.generate(prompt="fox", trace_id="lcai-mine2")
+    assert client._trace_ids_honoured is False
+
+
+def test_plain_calls_keep_fresh_ids_and_skip_the_look_up(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    lookups = api.post(TASKS).respond(200, json={})
+    client.generate(prompt="fox")
+    client.generate(prompt="fox")
+    ids = {body_of(call.request)["trace_id"] for call in submit.calls}
+    assert len(ids) == 2
+    assert lookups.call_count == 0
+
+
+def test_trace_id_and_key_together_are_refused(client: AceDataImagesClient) -> None:
+    with pytest.raises(ValueError, match="not both"):
+        client.generate(prompt="fox", trace_id="x", idempotency_key="y")
+
+
+def test_keyed_wait_false_attaches_to_a_running_job(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    trace_id = derive_trace_id("bg")
+    running = record(trace_id, {}, started_at=1.0)
+    submit = api.post(GEN).respond(200, json={"task_id": "never"})
+    api.post(TASKS).respond(200, json={"items": [running], "count": 1})
+    handle = client.generate(prompt="fox", idempotency_key="bg", wait=False)
+    assert isinstance(handle, ImageTask)
+    assert (handle.task_id, handle.status) == ("t-old", "running")
+    assert submit.call_count == 0
+
+
+# ----------------------------------------------------- the documented 504 `timeout`
+
+
+TIMEOUT_504 = {"error": {"code": "timeout", "message": "Timeout to generate the image"}}
+
+
+def test_a_504_timeout_finds_the_job_by_its_stored_request_when_trace_ids_are_ignored(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(504, json={**TIMEOUT_504, "trace_id": "gw-7"})
+
+    def tasks(request: httpx.Request) -> httpx.Response:
+        body = body_of(request)
+        if body["action"] == "retrieve" and body.get("trace_id"):
+            return httpx.Response(200, json={})  # the server knows only its own trace ids
+        if body["action"] == "retrieve_batch":
+            sent = body_of(submit.calls[0].request)
+            item = record("gw-7", sent, finished_at=9.0, response=DONE)
+            return httpx.Response(200, json={"items": [item], "count": 1})
+        return httpx.Response(200, json={"id": "t-old", "finished_at": 9.0, "response": DONE})
+
+    api.post(TASKS).mock(side_effect=tasks)
+    result = client.generate(prompt="fox")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-old"
+    assert submit.call_count == 1
+
+
+def test_a_504_timeout_with_no_job_found_is_reported_never_resent(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).respond(504, json=TIMEOUT_504)
+    api.post(TASKS).mock(
+        side_effect=lambda request: httpx.Response(
+            200,
+            json={"items": [], "count": 0}
+            if body_of(request)["action"] == "retrieve_batch"
+            else {},
+        )
+    )
+    with pytest.raises(TransportError, match="may still exist") as caught:
+        client.generate(prompt="fox")
+    assert caught.value.maybe_submitted is True
+    assert caught.value.trace_id is not None
+    assert submit.call_count == 1
+    assert clock.now - 1000.0 >= client.retry_policy.settle_time  # it looked for a while
+
+
+# ------------------------------------------------------------------------------ the tools
+
+
+def expected_trace_id(request: httpx.Request, key: str) -> str:
+    """The trace_id a tool call with ``key`` derives for the job this request submitted."""
+    body = body_of(request)
+    asked = {k: v for k, v in body.items() if k not in ("trace_id", "async", "stream")}
+    return derive_trace_id(with_arguments(key, asked))
+
+
+def test_a_tool_call_derives_its_trace_id_from_the_tool_call_its_arguments_and_thread(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    tool = OpenAIGenerateImageTool(client=make_client(clock))
+    call = {"type": "tool_call", "id": "call-9", "name": tool.name, "args": {"prompt": "fox"}}
+    thread = {"configurable": {"thread_id": "t-1"}}
+    tool.invoke(call)
+    tool.invoke(call)  # the same tool call again: same trace_id (the look-up found nothing)
+    tool.invoke(call, config=thread)
+    tool.invoke({"prompt": "fox"})  # no tool call: a fresh id
+    tool.invoke({**call, "args": {"prompt": "cat"}})  # same id, other arguments: another job
+    requests = [c.request for c in submit.calls]
+    sent = [body_of(request)["trace_id"] for request in requests]
+    assert sent[0] == expected_trace_id(requests[0], tool_call_key(tool.name, "call-9", None))
+    assert sent[1] == sent[0]
+    key = tool_call_key(tool.name, "call-9", thread)
+    assert sent[2] == expected_trace_id(requests[2], key)
+    assert len({sent[0], *sent[2:]}) == 4
+
+
+async def test_exactly_once_can_be_turned_off_and_works_async(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    lookups = api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    call = {
+        "type": "tool_call",
+        "id": "c",
+        "name": "openai_generate_image",
+        "args": {"prompt": "x"},
+    }
+    keyed = OpenAIGenerateImageTool(client=make_client(clock))
+    await keyed.ainvoke(call)
+    assert lookups.call_count == 1
+    first = submit.calls[0].request
+    key = tool_call_key(keyed.name, "c", None)
+    assert body_of(first)["trace_id"] == expected_trace_id(first, key)
+    plain = OpenAIGenerateImageTool(client=make_client(clock), exactly_once=False)
+    await plain.ainvoke(call)
+    assert lookups.call_count == 1
+    assert (
+        body_of(submit.calls[1].request)["trace_id"] != body_of(submit.calls[0].request)["trace_id"]
+    )
