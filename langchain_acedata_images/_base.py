@@ -10,7 +10,6 @@ import asyncio
 import json
 import math
 import os
-import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -104,11 +103,10 @@ class BaseImagesClient:
         # Learned from our own tasks: does the server keep the trace_id we send? (None: not
         # known yet.) Once it does, a miss by trace_id is conclusive and no scan is needed.
         self._trace_ids_honoured: bool | None = None
-        # A 429 pauses every submission of this client until then (monotonic; see
-        # _flows._rate_limit_pause); the spread keeps paused submissions from all resuming in
-        # the same instant.
-        self._paused_until = 0.0
-        self._pause_spread = random.Random()
+        # A 429 pauses every submission of this client until _paused_until (monotonic), and
+        # until _limited_until they go one at a time (_turn: the trace_id whose turn it is).
+        self._paused_until = self._limited_until = 0.0
+        self._turn: str | None = None
         # Keyed jobs being looked up / submitted right now (see _flows._submit_once).
         self._claims: set[str] = set()
         self._claims_lock = threading.Lock()
@@ -235,18 +233,32 @@ class BaseImagesClient:
             self._trace_ids_honoured = False
 
     def _pause_submissions(self, seconds: float) -> None:
-        """A 429 said to wait ``seconds``: no submission of this client goes out before then."""
+        """A 429 said to wait ``seconds``: no submission of this client goes out before then,
+        and until a while after, submissions go one at a time (see :meth:`_take_turn`)."""
         with self._claims_lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            self._paused_until = max(self._paused_until, now + seconds)
+            self._limited_until = max(self._limited_until, now + max(1.0, 2 * seconds))
 
     def _submission_pause(self) -> float:
         """Seconds a submission must still wait for a shared 429 pause (0: none)."""
-        left = self._paused_until - self._clock()
-        if left <= 0:
-            return 0.0
-        # Resume spread over a tenth of the pause, so the waiters do not all hit the limit at
-        # the same instant again.
-        return left + self._pause_spread.uniform(0.0, left / 10)
+        return max(0.0, self._paused_until - self._clock())
+
+    def _take_turn(self, trace_id: str) -> bool:
+        """May this submission go now? Always, unless a 429 came recently: then one at a time,
+        so the client sends about what the limit admits instead of a burst of refusals."""
+        with self._claims_lock:
+            if self._clock() >= self._limited_until:
+                return True
+            if self._turn is None or self._turn == trace_id:
+                self._turn = trace_id
+                return True
+            return False
+
+    def _end_turn(self, trace_id: str) -> None:
+        with self._claims_lock:
+            if self._turn == trace_id:
+                self._turn = None
 
     def _claim(self, trace_id: str) -> bool:
         """Take the turn of a keyed job; ``False`` while another run holds it."""

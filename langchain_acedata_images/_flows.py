@@ -36,6 +36,8 @@ logger = logging.getLogger("langchain_acedata_images.client")
 
 #: Seconds between checks while another run of the same key is submitting.
 CLAIM_WAIT = 0.05
+#: Seconds between checks for a submission's turn while the client is rate limited.
+TURN_WAIT = 0.005
 
 
 def image_flow(
@@ -112,7 +114,10 @@ def submit_flow(
         yield from _rate_limit_pause(base, job)
         attempt += 1
         files = job.upload.files() if job.upload is not None else None
-        outcome = yield from _attempt(base, path, body, job, stream=stream, files=files)
+        try:
+            outcome = yield from _attempt(base, path, body, job, stream=stream, files=files)
+        finally:
+            base._end_turn(job.trace_id)
         verdict = classify(
             outcome,
             may_retry=attempt <= base.retry_policy.max_retries and base._time_left(job),
@@ -150,18 +155,20 @@ def submit_flow(
 
 
 def _rate_limit_pause(base: BaseImagesClient, job: Job) -> Flow[None]:
-    """Wait out a 429 another submission of this client got (nothing is sent meanwhile)."""
-    wait = base._submission_pause()
-    if wait <= 0:
-        return
-    if base._clock() + wait >= job.deadline:
-        raise RateLimitError(
-            f"the API asked this client to wait {wait:.1f}s, past this job's deadline; "
-            "nothing was submitted",
-            retry_after=wait,
-            trace_id=job.trace_id,
-        )
-    yield Sleep(wait)
+    """Wait out a 429 another submission of this client got (nothing is sent meanwhile), then
+    for this submission's turn while the client is being rate limited."""
+    while True:
+        wait = base._submission_pause()
+        if wait <= 0 and base._take_turn(job.trace_id):
+            return
+        if base._clock() + wait >= job.deadline:
+            raise RateLimitError(
+                f"the API asked this client to wait {wait:.1f}s, past this job's deadline; "
+                "nothing was submitted",
+                retry_after=wait,
+                trace_id=job.trace_id,
+            )
+        yield Sleep(wait or TURN_WAIT)
 
 
 def _attempt(
