@@ -1,4 +1,4 @@
-"""7. A rate-limited API: 429s shared by one client, against the emulator limited to N/s.
+"""8. A rate-limited API: 429s shared by one client, against the emulator limited to N/s.
 
 The emulator sits behind a limiter that admits one submission every ``1/N`` s (GCRA without
 burst) and answers the others 429 with the exact ``Retry-After``. Many jobs at high
@@ -144,7 +144,7 @@ async def _run(client_type: type[AceDataImagesClient], jobs: int, rate: float, w
 def run(quick: bool) -> BenchResult:
     jobs, rate, width, repeats = (120, 40.0, 64, 2) if quick else (500, 40.0, 64, 3)
     ideal = jobs / rate + LATENCY
-    result = BenchResult("rate_limit", "7. Shared 429 pause under a rate limit", quick)
+    result = BenchResult("rate_limit", "8. Shared 429 pause under a rate limit", quick)
     table = Table(
         f"{jobs} jobs at concurrency {width}, submissions limited to {rate:.0f}/s "
         f"(ideal {ideal:.2f} s), {repeats} runs each",
