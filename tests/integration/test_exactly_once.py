@@ -50,6 +50,14 @@ def remote() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def remote_ignoring_trace_ids() -> Iterator[str]:
+    """A server that stores the request as sent but gives each task its own trace_id."""
+    settings = {"LATENCY": LATENCY, "QUEUE_DELAY": "0", "SEED": "12", "TRACE_ID": "ignored"}
+    with remote_emulator(**settings) as base_url:
+        yield base_url
+
+
 @pytest.fixture
 def base_url(remote: str) -> str:
     remote_reset(remote)
@@ -145,10 +153,14 @@ def wait_for_submission(base_url: str, child: subprocess.Popen[str]) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.parametrize("dialect", ["trace_id honoured", "trace_id ignored"])
 @pytest.mark.parametrize("kind", ["graph", "agent"])
 def test_a_run_killed_while_waiting_resumes_from_its_checkpoint_and_pays_once(
-    base_url: str, tmp_path: Path, kind: str
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str, dialect: str
 ) -> None:
+    name = "remote" if dialect == "trace_id honoured" else "remote_ignoring_trace_ids"
+    base_url: str = request.getfixturevalue(name)
+    remote_reset(base_url)
     db = tmp_path / "checkpoints.sqlite"
     first = run_child(kind, "start", base_url, db)
     wait_for_submission(base_url, first)
