@@ -107,7 +107,7 @@ def _check_rate_limit(figures: dict[str, Any]) -> None:
         assert run["failures"] == 0
         assert run["duplicates"] == 0
         assert all(count == figures["jobs"] for count in run["submissions"])
-        assert min(run["walls_s"]) >= figures["ideal_s"] - figures["jobs"] / figures["rate"] / 10
+        assert min(run["walls_s"]) >= figures["ideal_s"] * 0.9  # the limit holds
 
 
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
