@@ -26,7 +26,7 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images._image_inputs import ImageFile
 from langchain_acedata_images._uploads import EditUpload, plan_upload
-from tests.conftest import BASE_URL
+from tests.conftest import BASE_URL, no_earlier_jobs
 
 EDITS = "/openai/images/edits"
 GEN = "/openai/images/generations"
@@ -59,6 +59,7 @@ def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, b
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)
         yield router
 
 
