@@ -96,7 +96,17 @@ class BaseImagesClient:
         sent with every submission; calls still wait, resolved by the callback or by polling."""
         self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
         """Typical job durations learned by this client (``None``: learning off)."""
-        self.idempotency_namespace = idempotency_namespace
+        self._init_shared_state(idempotency_namespace, lookup_window)
+        # Replaceable together (tests use a fake clock): the flows read time through _clock,
+        # the drivers sleep through _sleep / _async_sleep.
+        self._clock: Callable[[], float] = time.monotonic
+        self._sleep: Callable[[float], None] = time.sleep
+        self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._wall_clock: Callable[[], float] = time.time
+
+    def _init_shared_state(self, namespace: str | None, lookup_window: float) -> None:
+        """What the client's calls share: exactly-once settings, learned facts, 429 pauses."""
+        self.idempotency_namespace = namespace
         if not 0 < lookup_window < math.inf:
             raise ValueError("lookup_window must be a positive finite number of seconds")
         self.lookup_window = lookup_window
@@ -110,12 +120,6 @@ class BaseImagesClient:
         # Keyed jobs being looked up / submitted right now (see _flows._submit_once).
         self._claims: set[str] = set()
         self._claims_lock = threading.Lock()
-        # Replaceable together (tests use a fake clock): the flows read time through _clock,
-        # the drivers sleep through _sleep / _async_sleep.
-        self._clock: Callable[[], float] = time.monotonic
-        self._sleep: Callable[[float], None] = time.sleep
-        self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._wall_clock: Callable[[], float] = time.time
 
     def __repr__(self) -> str:
         token = "set" if self._api_token else "missing"

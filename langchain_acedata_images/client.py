@@ -148,9 +148,8 @@ class AceDataImagesClient(BaseImagesClient):
             max_downloads=max_downloads,
             callback_url=callback_url,
             learn_durations=learn_durations,
-            idempotency_namespace=idempotency_namespace,
-            lookup_window=lookup_window,
         )
+        self._init_shared_state(idempotency_namespace, lookup_window)
         self._pools = HTTPPools(
             timeout=self.timeout,
             max_connections=max_connections,
@@ -497,7 +496,7 @@ class AceDataImagesClient(BaseImagesClient):
         try:
             return self._run(call, on_progress)
         except (KeyboardInterrupt, SystemExit):
-            self._report_abandoned(job, on_progress)
+            _report_abandoned(self, job, on_progress)
             raise
 
     async def _arun_job(
@@ -506,28 +505,8 @@ class AceDataImagesClient(BaseImagesClient):
         try:
             return await self._arun(call, on_progress)
         except asyncio.CancelledError:
-            self._report_abandoned(job, on_progress)
+            _report_abandoned(self, job, on_progress)
             raise
-
-    def _report_abandoned(
-        self, job: Job, on_progress: Callable[[ProgressEvent], Any] | None
-    ) -> None:
-        """A job given up while it may exist server-side: say so, so it can be found again."""
-        if not job.may_exist:
-            return
-        logger.warning(
-            "image job cancelled after it was submitted; it may still run and be billed: "
-            "trace_id=%s task_id=%s (find it with get_task(trace_id=...))",
-            job.trace_id,
-            job.task_id,
-        )
-        if on_progress is None:
-            return
-        pending = on_progress(self._event(job, "cancelled", status="cancelled"))
-        if inspect.isawaitable(pending):
-            # The caller's task is being cancelled: deliver the event from a task of its own.
-            _REPORTS.add(task := asyncio.ensure_future(pending))
-            task.add_done_callback(_REPORTS.discard)
 
     def _save(self, outcome: R, save_dir: SavePath) -> R:
         target = save_dir if save_dir is not None else self.save_dir
@@ -553,6 +532,27 @@ class AceDataImagesClient(BaseImagesClient):
             "allow_private_hosts": self.allow_private_downloads,
             "trusted_origins": (self.base_url,),
         }
+
+
+def _report_abandoned(
+    base: BaseImagesClient, job: Job, on_progress: Callable[[ProgressEvent], Any] | None
+) -> None:
+    """A job given up while it may exist server-side: say so, so it can be found again."""
+    if not job.may_exist:
+        return
+    logger.warning(
+        "image job cancelled after it was submitted; it may still run and be billed: "
+        "trace_id=%s task_id=%s (find it with get_task(trace_id=...))",
+        job.trace_id,
+        job.task_id,
+    )
+    if on_progress is None:
+        return
+    pending = on_progress(base._event(job, "cancelled", status="cancelled"))
+    if inspect.isawaitable(pending):
+        # The caller's task is being cancelled: deliver the event from a task of its own.
+        _REPORTS.add(task := asyncio.ensure_future(pending))
+        task.add_done_callback(_REPORTS.discard)
 
 
 __all__ = [

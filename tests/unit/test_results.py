@@ -34,7 +34,7 @@ from langchain_acedata_images.results import (
     lenient_text,
     lenient_timestamp,
 )
-from tests.conftest import BASE_URL, FakeClock, make_client
+from tests.conftest import BASE_URL, FakeClock, make_client, no_earlier_jobs
 
 URL = "https://cdn.test/a.png"
 
@@ -277,6 +277,7 @@ TASKS = "/openai/tasks"
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        no_earlier_jobs(router)  # routes[0]: the tool call's look-up before submitting
         yield router
 
 
@@ -316,7 +317,7 @@ async def test_an_unusable_answer_after_acceptance_says_look_it_up(
     assert "accepted" in text
     assert "Do not submit" in text
     assert "openai_get_task with task_id=t-paid" in text
-    assert api.routes[0].call_count == 1  # one paid submission, never repeated
+    assert api.routes[1].call_count == 1  # one paid submission, never repeated
 
 
 @pytest.mark.parametrize(
