@@ -83,12 +83,7 @@ class BaseImagesClient:
         self.max_wait = _seconds(max_wait)
         self.max_poll_failures = max_poll_failures
         self.save_dir = save_dir if save_dir is not None else env_save_dir()
-        # Server-given image URLs are untrusted: saved images come from public hosts (and the
-        # API's own) unless the developer opts in; at most max_downloads per answer.
-        self.allow_private_downloads = allow_private_downloads
-        if max_downloads < 0:
-            raise ValueError(f"max_downloads must be >= 0, got {max_downloads}")
-        self.max_downloads = max_downloads
+        self._init_downloads(allow_private_downloads, max_downloads)
         if callback_url is not None and not callback_url.startswith(("https://", "http://")):
             raise ValueError("callback_url must be an http(s) URL (your CallbackReceiver's)")
         self.callback_url = callback_url
@@ -103,6 +98,14 @@ class BaseImagesClient:
         self._sleep: Callable[[float], None] = time.sleep
         self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._wall_clock: Callable[[], float] = time.time
+
+    def _init_downloads(self, allow_private: bool, max_downloads: int) -> None:
+        # Server-given image URLs are untrusted: saved images come from public hosts (and the
+        # API's own) unless the developer opts in; at most max_downloads per answer.
+        self.allow_private_downloads = allow_private
+        if max_downloads < 0:
+            raise ValueError(f"max_downloads must be >= 0, got {max_downloads}")
+        self.max_downloads = max_downloads
 
     def _init_shared_state(self, namespace: str | None, lookup_window: float) -> None:
         """What the client's calls share: exactly-once settings, learned facts, 429 pauses."""

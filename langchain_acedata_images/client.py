@@ -136,36 +136,22 @@ class AceDataImagesClient(BaseImagesClient):
             weakref.finalize(self, self._emulator.stop)  # also when dropped without close()
             api_token, base_url = embedded_token(), self._emulator.base_url
         super().__init__(
-            api_token,
-            base_url=base_url,
-            timeout=timeout,
-            poll_schedule=poll_schedule,
-            retry_policy=retry_policy,
-            max_wait=max_wait,
-            max_poll_failures=max_poll_failures,
-            save_dir=save_dir,
-            allow_private_downloads=allow_private_downloads,
-            max_downloads=max_downloads,
-            callback_url=callback_url,
-            learn_durations=learn_durations,
-        )
-        self._init_shared_state(idempotency_namespace, lookup_window)
+            api_token, base_url=base_url, timeout=timeout, poll_schedule=poll_schedule,
+            retry_policy=retry_policy, max_wait=max_wait, max_poll_failures=max_poll_failures,
+            save_dir=save_dir, allow_private_downloads=allow_private_downloads,
+            max_downloads=max_downloads, callback_url=callback_url, learn_durations=learn_durations,
+            idempotency_namespace=idempotency_namespace, lookup_window=lookup_window,
+        )  # fmt: skip
         self._pools = HTTPPools(
-            timeout=self.timeout,
-            max_connections=max_connections,
-            http_client=http_client,
-            http_async_client=http_async_client,
-        )
+            timeout=self.timeout, max_connections=max_connections,
+            http_client=http_client, http_async_client=http_async_client,
+        )  # fmt: skip
         #: Recent images by handle, so generate → edit chains skip the task look-up.
         self.image_cache = HandleCache()
         self._pollers = PollerHub(
-            self._new_poller_core,
-            self._check_tasks,
-            self._acheck_tasks,
-            lambda: self._clock(),
-            self._poller_pause,
-            self._apoller_pause,
-        )
+            self._new_poller_core, self._check_tasks, self._acheck_tasks,
+            lambda: self._clock(), self._poller_pause, self._apoller_pause,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ pooled HTTP clients
 
@@ -277,17 +263,14 @@ class AceDataImagesClient(BaseImagesClient):
         With ``save_dir`` (or the client's ``save_dir``) the images are also written to disk
         and their paths set on the result. ``max_wait`` overrides the client's for this call.
 
-        ``idempotency_key`` makes the call exactly-once: the trace_id derives from the key (and
-        the client's ``idempotency_namespace``), and the job is looked up before it is
-        submitted, so a repeated call with the same key attaches to the first call's job
-        instead of paying for another. Cost: one look-up request per call (plus a scan of
-        recent tasks while the server is not known to keep client trace_ids).
+        ``idempotency_key``: a repeated call with the key attaches to the first call's job
+        (one look-up request per call; see README "Exactly once").
         """
         job = self._new_job(
             GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key
         )
         call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
-        return self._save(self._run_job(call, job, on_progress), save_dir)
+        return self._save(_run_reporting(self, call, job, on_progress), save_dir)
 
     async def agenerate(
         self,
@@ -306,7 +289,7 @@ class AceDataImagesClient(BaseImagesClient):
             GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key
         )
         call = Call(self, GENERATIONS_PATH, job, wait, self.image_cache)
-        return await self._asave(await self._arun_job(call, job, on_progress), save_dir)
+        return await self._asave(await _arun_reporting(self, call, job, on_progress), save_dir)
 
     def edit(
         self,
@@ -327,11 +310,11 @@ class AceDataImagesClient(BaseImagesClient):
         :class:`pathlib.Path`, binary file objects. URLs alone go as JSON; bytes and masks as
         a multipart upload (see :mod:`._uploads`).
         """
-        job, images, mask = self._new_edit(request, params, trace_id, max_wait, idempotency_key)
+        job, images, mask = _new_edit(self, request, params, trace_id, max_wait, idempotency_key)
         upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
         job.upload = self._drive(upload)
         call = Call(self, EDITS_PATH, job, wait, self.image_cache)
-        return self._save(self._run_job(call, job, on_progress), save_dir)
+        return self._save(_run_reporting(self, call, job, on_progress), save_dir)
 
     async def aedit(
         self,
@@ -346,11 +329,11 @@ class AceDataImagesClient(BaseImagesClient):
         **params: Any,
     ) -> ImageGenerationResult | ImageTask:
         """Async :meth:`edit`."""
-        job, images, mask = self._new_edit(request, params, trace_id, max_wait, idempotency_key)
+        job, images, mask = _new_edit(self, request, params, trace_id, max_wait, idempotency_key)
         upload = resolve_upload_flow(self, job.request, images, mask, self.image_cache)
         job.upload = await self._adrive(upload)
         call = Call(self, EDITS_PATH, job, wait, self.image_cache)
-        return await self._asave(await self._arun_job(call, job, on_progress), save_dir)
+        return await self._asave(await _arun_reporting(self, call, job, on_progress), save_dir)
 
     def get_task(
         self, task_id: str | None = None, *, trace_id: str | None = None
@@ -411,33 +394,6 @@ class AceDataImagesClient(BaseImagesClient):
 
     # ------------------------------------------------------------------ drivers and saving
 
-    def _new_edit(
-        self,
-        request: EditImageInput | Mapping[str, Any] | None,
-        params: Mapping[str, Any],
-        trace_id: str | None,
-        max_wait: float | None,
-        key: str | None = None,
-    ) -> tuple[Job, list[LoadedImage], LoadedImage | None]:
-        """The edit's job, its checked images and mask (handles are resolved before sending)."""
-        given = request if isinstance(request, EditImageInput) else dict(request or {})
-        fields = dict(params)
-        images = fields.pop("image", None)
-        mask = fields.pop("mask", None)
-        if images is None:
-            images = given.image if isinstance(given, EditImageInput) else given.pop("image", None)
-        if mask is None:
-            mask = given.mask if isinstance(given, EditImageInput) else given.pop("mask", None)
-        entries = loaded_inputs(images) if images is not None else []
-        mask_entry = loaded_inputs(mask)[0] if mask is not None else None
-        if images is not None:
-            shown = labels(entries)
-            fields["image"] = shown if isinstance(images, (list, tuple)) else shown[0]
-        if mask_entry is not None:
-            fields["mask"] = labels([mask_entry])[0]
-        job = self._new_job(EditImageInput, given, fields, trace_id, max_wait, key=key)
-        return job, entries, mask_entry
-
     def _run(self, call: _Rounds[T], on_progress: Callable[[ProgressEvent], Any] | None) -> T:
         """Run a call's rounds; a round of several flows runs them in threads."""
         flows = call.first_round()
@@ -487,27 +443,6 @@ class AceDataImagesClient(BaseImagesClient):
             flow, self.http_async_client, self._async_sleep, on_progress, self._pollers
         )
 
-    def _run_job(
-        self,
-        call: _Rounds[T],
-        job: Job,
-        on_progress: Callable[[ProgressEvent], Any] | None,
-    ) -> T:
-        try:
-            return self._run(call, on_progress)
-        except (KeyboardInterrupt, SystemExit):
-            _report_abandoned(self, job, on_progress)
-            raise
-
-    async def _arun_job(
-        self, call: _Rounds[T], job: Job, on_progress: ProgressCallback | None
-    ) -> T:
-        try:
-            return await self._arun(call, on_progress)
-        except asyncio.CancelledError:
-            _report_abandoned(self, job, on_progress)
-            raise
-
     def _save(self, outcome: R, save_dir: SavePath) -> R:
         target = save_dir if save_dir is not None else self.save_dir
         if target is None or not isinstance(outcome, ImageGenerationResult):
@@ -532,6 +467,59 @@ class AceDataImagesClient(BaseImagesClient):
             "allow_private_hosts": self.allow_private_downloads,
             "trusted_origins": (self.base_url,),
         }
+
+
+def _new_edit(
+    client: AceDataImagesClient,
+    request: EditImageInput | Mapping[str, Any] | None,
+    params: Mapping[str, Any],
+    trace_id: str | None,
+    max_wait: float | None,
+    key: str | None = None,
+) -> tuple[Job, list[LoadedImage], LoadedImage | None]:
+    """The edit's job, its checked images and mask (handles are resolved before sending)."""
+    given = request if isinstance(request, EditImageInput) else dict(request or {})
+    fields = dict(params)
+    images = fields.pop("image", None)
+    mask = fields.pop("mask", None)
+    if images is None:
+        images = given.image if isinstance(given, EditImageInput) else given.pop("image", None)
+    if mask is None:
+        mask = given.mask if isinstance(given, EditImageInput) else given.pop("mask", None)
+    entries = loaded_inputs(images) if images is not None else []
+    mask_entry = loaded_inputs(mask)[0] if mask is not None else None
+    if images is not None:
+        shown = labels(entries)
+        fields["image"] = shown if isinstance(images, (list, tuple)) else shown[0]
+    if mask_entry is not None:
+        fields["mask"] = labels([mask_entry])[0]
+    job = client._new_job(EditImageInput, given, fields, trace_id, max_wait, key=key)
+    return job, entries, mask_entry
+
+
+def _run_reporting(
+    client: AceDataImagesClient,
+    call: _Rounds[T],
+    job: Job,
+    on_progress: Callable[[ProgressEvent], Any] | None,
+) -> T:
+    """Run ``call``; an interrupted job that may exist is reported."""
+    try:
+        return client._run(call, on_progress)
+    except (KeyboardInterrupt, SystemExit):
+        _report_abandoned(client, job, on_progress)
+        raise
+
+
+async def _arun_reporting(
+    client: AceDataImagesClient, call: _Rounds[T], job: Job, on_progress: ProgressCallback | None
+) -> T:
+    """Async :func:`_run_reporting` (a cancelled job that may exist is reported)."""
+    try:
+        return await client._arun(call, on_progress)
+    except asyncio.CancelledError:
+        _report_abandoned(client, job, on_progress)
+        raise
 
 
 def _report_abandoned(

@@ -24,7 +24,7 @@ from langchain_acedata_images._idempotency import (
     tool_call_key,
     with_arguments,
 )
-from tests.conftest import BASE_URL, FakeClock, make_client
+from tests.conftest import BASE_URL, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
 TASKS = "/openai/tasks"
@@ -114,10 +114,7 @@ def test_once_trace_ids_are_known_to_be_kept_the_look_up_filters_by_it(
     client._trace_ids_honoured = True
     api.post(GEN).respond(200, json={"task_id": "t1"})
     lookups = api.post(TASKS).mock(
-        side_effect=[
-            httpx.Response(200, json={"items": [], "count": 0}),
-            httpx.Response(200, json={"id": "t1", "finished_at": 1.0, "response": DONE}),
-        ]
+        side_effect=task_answers({}, {"id": "t1", "finished_at": 1.0, "response": DONE})
     )
     client.generate(prompt="fox", idempotency_key="k")
     first = body_of(lookups.calls[0].request)
