@@ -1,9 +1,16 @@
-"""Shared fixtures: a secret-looking token, a fake clock and a client wired to both."""
+"""Shared fixtures: a secret-looking token, a fake clock, clients wired to both, a mock API.
+
+``api`` is a respx router on :data:`BASE_URL` (routes not called are fine) whose first route
+answers keyed tool calls' pre-submit look-ups with "no such job"; tests add the routes they
+need, or override ``api`` (test_idempotency.py does, to script those look-ups). Plain helpers
+(paths, tool-call builders, a scripted chat model) are in ``tests/helpers.py``.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -77,6 +84,22 @@ def make_client(clock: FakeClock | None = None, **kwargs: object) -> AceDataImag
         client._sleep = clock.sleep
         client._async_sleep = clock.async_sleep
     return client
+
+
+@contextmanager
+def mock_api(*, earlier_jobs: bool = True) -> Iterator[respx.MockRouter]:
+    """A respx router on :data:`BASE_URL`; with ``earlier_jobs`` its first route answers the
+    pre-submit look-ups of keyed tool calls with "no such job"."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+        if earlier_jobs:
+            no_earlier_jobs(router)
+        yield router
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with mock_api() as router:
+        yield router
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images.emulator import RunningEmulator
 from tests.emulator_fixtures import emulator_client
+from tests.helpers import tool_call
 
 pytestmark = pytest.mark.integration
 
@@ -59,10 +60,6 @@ def matrix_client(emulator: RunningEmulator) -> Iterator[AceDataImagesClient]:
 def _tools(client: AceDataImagesClient, **settings: Any) -> dict[str, BaseTool]:
     toolkit = AceDataImagesToolkit(client=client, **settings)
     return {tool.name: tool for tool in toolkit.get_tools()}
-
-
-def _call(name: str, args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
-    return {"type": "tool_call", "id": call_id, "name": name, "args": args}
 
 
 def _png(size: tuple[int, int] = (64, 64), alpha: int = 255) -> bytes:
@@ -88,7 +85,7 @@ def test_generate_delivers_n_with_references(
     dialect: str, emulator: RunningEmulator, matrix_client: AceDataImagesClient
 ) -> None:
     generate = _tools(matrix_client)["openai_generate_image"]
-    message = generate.invoke(_call("openai_generate_image", {"prompt": "a fox", "n": 3}))
+    message = generate.invoke(tool_call("openai_generate_image", {"prompt": "a fox", "n": 3}))
     assert isinstance(message, ToolMessage)
     assert message.status == "success", message.content
     result = message.artifact
@@ -134,7 +131,7 @@ def test_prompt_over_the_model_limit_sends_nothing(
 ) -> None:
     generate = _tools(matrix_client)["openai_generate_image"]
     args = {"prompt": "p" * 1001, "model": "dall-e-2"}
-    message = generate.invoke(_call("openai_generate_image", args))
+    message = generate.invoke(tool_call("openai_generate_image", args))
     assert message.status == "error"
     assert "at most 1,000" in message.content
     assert emulator.stats()["requests"] == 0
@@ -169,10 +166,12 @@ def test_generate_then_edit_by_the_printed_reference(
     dialect: str, emulator: RunningEmulator, matrix_client: AceDataImagesClient
 ) -> None:
     tools = _tools(matrix_client)  # default settings: no local files allowed
-    made = tools["openai_generate_image"].invoke(_call("openai_generate_image", {"prompt": "a"}))
+    made = tools["openai_generate_image"].invoke(
+        tool_call("openai_generate_image", {"prompt": "a"})
+    )
     (reference,) = REFERENCE.findall(made.content)
     edited = tools["openai_edit_image"].invoke(
-        _call("openai_edit_image", {"prompt": "make it blue", "image": reference}, "call-2")
+        tool_call("openai_edit_image", {"prompt": "make it blue", "image": reference}, "call-2")
     )
     assert edited.status == "success", edited.content
     assert isinstance(edited.artifact, ImageGenerationResult)
@@ -185,11 +184,13 @@ def test_edit_from_a_saved_path_with_default_settings(
     dialect: str, emulator: RunningEmulator, matrix_client: AceDataImagesClient, tmp_path: Path
 ) -> None:
     tools = _tools(matrix_client, save_dir=tmp_path)
-    made = tools["openai_generate_image"].invoke(_call("openai_generate_image", {"prompt": "a"}))
+    made = tools["openai_generate_image"].invoke(
+        tool_call("openai_generate_image", {"prompt": "a"})
+    )
     (path,) = made.artifact.paths
     assert path in made.content
     edited = tools["openai_edit_image"].invoke(
-        _call("openai_edit_image", {"prompt": "blue", "image": path}, "call-2")
+        tool_call("openai_edit_image", {"prompt": "blue", "image": path}, "call-2")
     )
     assert edited.status == "success", edited.content
     assert Path(edited.artifact.paths[0]).is_file()
@@ -234,11 +235,11 @@ def test_get_and_list_tasks(
         assert record.type == "images"
         assert {"_id", "application_id", "user_id"} <= set(record.model_extra or {})
     tools = _tools(matrix_client)
-    listed = tools["openai_list_tasks"].invoke(_call("openai_list_tasks", {"type": "images"}))
+    listed = tools["openai_list_tasks"].invoke(tool_call("openai_list_tasks", {"type": "images"}))
     assert listed.status == "success", listed.content
     assert isinstance(listed.artifact, TaskList)
     fetched = tools["openai_get_task"].invoke(
-        _call("openai_get_task", {"task_id": made.task_id}, "call-2")
+        tool_call("openai_get_task", {"task_id": made.task_id}, "call-2")
     )
     assert fetched.status == "success", fetched.content
     assert len(REFERENCE.findall(fetched.content)) == 1
@@ -308,14 +309,14 @@ async def test_wait_false_then_resume(
 ) -> None:
     tools = _tools(matrix_client, wait=False)
     submitted = await tools["openai_generate_image"].ainvoke(
-        _call("openai_generate_image", {"prompt": "a fox", "n": 2})
+        tool_call("openai_generate_image", {"prompt": "a fox", "n": 2})
     )
     task = submitted.artifact
     assert isinstance(task, ImageTask)
     assert len(task.task_ids) == 2
     assert task.task_id in submitted.content
     fetched = await tools["openai_get_task"].ainvoke(
-        _call("openai_get_task", {"task_id": task.task_id}, "call-2")
+        tool_call("openai_get_task", {"task_id": task.task_id}, "call-2")
     )
     assert fetched.status == "success", fetched.content
     assert isinstance(fetched.artifact, ImageGenerationResult)

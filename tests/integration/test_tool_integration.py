@@ -20,6 +20,7 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images.emulator import RunningEmulator
 from tests.emulator_fixtures import FAST_POLLS, TOKEN, emulator_client
+from tests.helpers import tool_call
 
 pytestmark = pytest.mark.integration
 
@@ -44,10 +45,6 @@ class TestGenerateToolAgainstEmulator(ToolsIntegrationTests):
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return {"prompt": "A serene mountain landscape at sunset", "size": "1536x1024"}
-
-
-def tool_call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "tool_call", "id": "call-1", "name": name, "args": args}
 
 
 class _Recorder(BaseCallbackHandler):

@@ -39,6 +39,7 @@ from langchain_acedata_images import (
     RetryPolicy,
 )
 from tests.emulator_fixtures import emulator_client
+from tests.helpers import tool_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("error::ResourceWarning")]
 
@@ -103,10 +104,6 @@ def settled(baseline: dict[str, int]) -> dict[str, int]:
         time.sleep(0.05)
 
 
-def call(name: str, args: dict[str, Any], index: int = 0) -> dict[str, Any]:
-    return {"type": "tool_call", "id": f"call-{index}", "name": name, "args": args}
-
-
 @contextmanager
 def watching(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """Fail on any ResourceWarning, also one from a finalizer, which pytest's filter cannot turn
@@ -147,10 +144,10 @@ def warm_up(base_url: str, tmp_path: Path) -> None:
     """Create whatever lazily made, process-wide pools exist (LangChain's executors...)."""
     with toolkit_for(base_url, save_dir=tmp_path / "warm") as toolkit:
         generate, *_ = toolkit.get_tools()
-        generate.invoke(call(generate.name, {"prompt": "warm", **SMALL}))
+        generate.invoke(tool_call(generate.name, {"prompt": "warm", **SMALL}))
 
         async def both() -> None:
-            await generate.ainvoke(call(generate.name, {"prompt": "warm", **SMALL}))
+            await generate.ainvoke(tool_call(generate.name, {"prompt": "warm", **SMALL}))
             await asyncio.to_thread(lambda: None)
 
         asyncio.run(both())
@@ -173,20 +170,27 @@ def _thousand_calls(remote: str, saved_dir: Path, outcomes: dict[str, int]) -> d
         # 200 sync generations, 150 of them downloaded and saved through the shared pool.
         for i in range(200):
             tool = plain if i % 4 == 0 else generate
-            count(tool.invoke(call(name, {"prompt": f"sync {i}", **SMALL}, i)))
-        made = generate.invoke(call(name, {"prompt": "lookup", **SMALL}))
+            count(tool.invoke(tool_call(name, {"prompt": f"sync {i}", **SMALL}, f"call-{i}")))
+        made = generate.invoke(tool_call(name, {"prompt": "lookup", **SMALL}))
         count(made)
         # 99 sync look-ups and listings.
         for i in range(99):
             if i % 2:
-                count(get_task.invoke(call(get_task.name, {"task_id": made.artifact.task_id}, i)))
+                count(
+                    get_task.invoke(
+                        tool_call(get_task.name, {"task_id": made.artifact.task_id}, f"call-{i}")
+                    )
+                )
             else:
-                count(list_tasks.invoke(call(list_tasks.name, {"limit": 3}, i)))
+                count(list_tasks.invoke(tool_call(list_tasks.name, {"limit": 3}, f"call-{i}")))
 
         # 450 async generations in five event loops; three end without aclose().
         async def batch(loop_number: int) -> None:
             messages = await asyncio.gather(
-                *(generate.ainvoke(call(name, {"prompt": f"a{i}", **SMALL}, i)) for i in range(90))
+                *(
+                    generate.ainvoke(tool_call(name, {"prompt": f"a{i}", **SMALL}, f"call-{i}"))
+                    for i in range(90)
+                )
             )
             for message in messages:
                 count(message)
@@ -200,35 +204,43 @@ def _thousand_calls(remote: str, saved_dir: Path, outcomes: dict[str, int]) -> d
         async def streams() -> None:
             for i in range(50):
                 args = {"prompt": f"astream {i}", "partial_images": 1}
-                count(await generate.ainvoke(call(name, args, i)))
+                count(await generate.ainvoke(tool_call(name, args, f"call-{i}")))
 
         set_faults(remote, drop_after_accept_rate=0.3)
         try:
             for i in range(50):
-                count(generate.invoke(call(name, {"prompt": f"stream {i}", "partial_images": 1})))
+                count(
+                    generate.invoke(tool_call(name, {"prompt": f"stream {i}", "partial_images": 1}))
+                )
             asyncio.run(streams())
         finally:
             set_faults(remote, drop_after_accept_rate=0.0)
         # 125 failures: invalid arguments, a refused prompt, 5xx answers, an unreachable host.
         for i in range(50):
-            count(generate.invoke(call(name, {"prompt": "x", "n": 99}, i)))
+            count(generate.invoke(tool_call(name, {"prompt": "x", "n": 99}, f"call-{i}")))
         for i in range(25):
-            count(generate.invoke(call(name, {"prompt": "forbidden-content", **SMALL}, i)))
+            count(
+                generate.invoke(
+                    tool_call(name, {"prompt": "forbidden-content", **SMALL}, f"call-{i}")
+                )
+            )
         set_faults(remote, error_rates={"503": 1.0})
         try:
             for i in range(25):
-                count(generate.invoke(call(name, {"prompt": "busy", **SMALL}, i)))
+                count(generate.invoke(tool_call(name, {"prompt": "busy", **SMALL}, f"call-{i}")))
         finally:
             set_faults(remote, error_rates={})
         with toolkit_for("http://127.0.0.1:9") as unreachable:
             down = unreachable.get_tools()[0]
             for i in range(25):
-                count(down.invoke(call(name, {"prompt": "down", **SMALL}, i)))
+                count(down.invoke(tool_call(name, {"prompt": "down", **SMALL}, f"call-{i}")))
 
         # 25 calls cancelled while their submission is in flight.
         async def cancelled() -> None:
             for i in range(25):
-                pending = generate.ainvoke(call(name, {"prompt": f"cancel {i}", **SMALL}, i))
+                pending = generate.ainvoke(
+                    tool_call(name, {"prompt": f"cancel {i}", **SMALL}, f"call-{i}")
+                )
                 with pytest.raises(asyncio.TimeoutError):
                     await asyncio.wait_for(pending, 0.05)
                 outcomes["cancelled"] = outcomes.get("cancelled", 0) + 1
@@ -277,7 +289,7 @@ def test_with_toolkit_closes_its_client(remote: str, caplog: pytest.LogCaptureFi
         with toolkit_for(remote) as toolkit:
             tools = toolkit.get_tools()
             assert {id(tool.client) for tool in tools} == {id(toolkit.client)}  # type: ignore[attr-defined]
-            tools[0].invoke(call(tools[0].name, {"prompt": "x", **SMALL}))
+            tools[0].invoke(tool_call(tools[0].name, {"prompt": "x", **SMALL}))
             pool = toolkit.client.http_client  # type: ignore[union-attr]
             assert descriptors()["sockets"] > baseline["sockets"]  # a kept-alive connection
         assert pool.is_closed
@@ -291,7 +303,10 @@ def test_async_with_toolkit_closes_the_loops_pool(
         async with toolkit_for(remote) as toolkit:
             generate = toolkit.get_tools()[0]
             results = await asyncio.gather(
-                *(generate.ainvoke(call(generate.name, {"prompt": "x", **SMALL})) for _ in range(8))
+                *(
+                    generate.ainvoke(tool_call(generate.name, {"prompt": "x", **SMALL}))
+                    for _ in range(8)
+                )
             )
             assert all(isinstance(m.artifact, ImageGenerationResult) for m in results)
             pool = toolkit.client.http_async_client  # type: ignore[union-attr]
@@ -309,10 +324,10 @@ def test_a_client_passed_in_is_left_open_for_its_owner(
     with watching(caplog), client_for(remote) as client:
         with AceDataImagesToolkit(client=client) as toolkit:
             generate = toolkit.get_tools()[0]
-            generate.invoke(call(generate.name, {"prompt": "x", **SMALL}))
+            generate.invoke(tool_call(generate.name, {"prompt": "x", **SMALL}))
         pool = client.http_client
         assert not pool.is_closed
-        generate.invoke(call(generate.name, {"prompt": "again", **SMALL}))  # still usable
+        generate.invoke(tool_call(generate.name, {"prompt": "again", **SMALL}))  # still usable
     assert pool.is_closed
 
 
@@ -322,14 +337,14 @@ def test_clients_dropped_without_closing_free_their_sockets(
     """Tools built inline (each with its own client, never closed) release everything."""
 
     async def once(tool: OpenAIGenerateImageTool) -> None:
-        await tool.ainvoke(call(tool.name, {"prompt": "dropped async", **SMALL}))
+        await tool.ainvoke(tool_call(tool.name, {"prompt": "dropped async", **SMALL}))
 
     with watching(caplog):
         baseline = settled(descriptors())
         for i in range(20):
             tool = OpenAIGenerateImageTool(api_token=TOKEN, base_url=remote)
             tool.client.poll_schedule = FAST_POLLS  # type: ignore[union-attr]
-            tool.invoke(call(tool.name, {"prompt": f"dropped {i}", **SMALL}))
+            tool.invoke(tool_call(tool.name, {"prompt": f"dropped {i}", **SMALL}))
             asyncio.run(once(tool))
             del tool
         after = settled(baseline)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import respx
 from langchain.agents import create_agent
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
@@ -16,28 +15,13 @@ from langgraph.prebuilt import ToolNode
 from langchain_acedata_images import ImageGenerationResult, OpenAIGenerateImageTool
 from langchain_acedata_images.progress import PROGRESS_EVENT
 from tests.conftest import BASE_URL, FakeClock, make_client, no_earlier_jobs
+from tests.helpers import GEN, GENERATE_TOOL, TASKS, ScriptedChatModel, tool_call_message
 
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
 FINISHED = {
     "id": "t1",
     "finished_at": 2.0,
     "response": {"data": [{"url": "https://cdn.test/fox.png", "revised_prompt": "A red fox"}]},
 }
-
-
-class ScriptedChatModel(GenericFakeChatModel):
-    """A fake chat model that accepts tools (the script already contains its tool calls)."""
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
-        return self
-
-
-def tool_call_message(args: dict[str, Any]) -> AIMessage:
-    return AIMessage(
-        content="",
-        tool_calls=[{"name": "openai_generate_image", "args": args, "id": "call-1"}],
-    )
 
 
 @pytest.fixture
@@ -61,7 +45,9 @@ def _check_tool_message(messages: list[Any]) -> ToolMessage:
 
 def test_create_agent_calls_the_tool(api: respx.MockRouter, clock: FakeClock) -> None:
     model = ScriptedChatModel(
-        messages=iter([tool_call_message({"prompt": "a red fox"}), AIMessage("Here it is.")])
+        messages=iter(
+            [tool_call_message(GENERATE_TOOL, {"prompt": "a red fox"}), AIMessage("Here it is.")]
+        )
     )
     agent = create_agent(model, [OpenAIGenerateImageTool(client=make_client(clock))])
     state = agent.invoke({"messages": [("user", "Draw a red fox")]})
@@ -76,7 +62,7 @@ async def test_create_agent_async_with_invalid_args_lets_the_model_fix_them(
         messages=iter(
             [
                 tool_call_message(
-                    {"prompt": "a red fox", "model": "dall-e-2", "size": "1536x1024"}
+                    GENERATE_TOOL, {"prompt": "a red fox", "model": "dall-e-2", "size": "1536x1024"}
                 ),
                 AIMessage("I will use a smaller size."),
             ]
@@ -105,7 +91,7 @@ async def test_tool_node_streams_progress_to_langgraph(
     custom: list[Any] = []
     final: dict[str, Any] = {}
     async for mode, chunk in app.astream(
-        {"messages": [tool_call_message({"prompt": "a red fox"})]},
+        {"messages": [tool_call_message(GENERATE_TOOL, {"prompt": "a red fox"})]},
         stream_mode=["custom", "values"],
     ):
         if mode == "custom":

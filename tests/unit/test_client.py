@@ -32,10 +32,17 @@ from langchain_acedata_images import (
     TaskTimeoutError,
     TransportError,
 )
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, mock_api, task_answers
+from tests.helpers import GEN, TASKS
 
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    # No canned "no such job": these tests script the recovery look-ups themselves.
+    with mock_api(earlier_jobs=False) as router:
+        yield router
+
+
 DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png", "revised_prompt": "rp"}]}
 
 
@@ -54,12 +61,6 @@ def body_of(call: Any) -> dict[str, Any]:
 def actions(route: respx.Route) -> list[str]:
     """The ``action`` of every call to ``/openai/tasks`` (retrieve / retrieve_batch)."""
     return [body_of(call)["action"] for call in route.calls]
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 def tasks_sequence(*records: Any) -> Callable[[httpx.Request], httpx.Response]:

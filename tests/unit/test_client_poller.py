@@ -4,7 +4,7 @@ batches that ignore ``ids``, the default cadence and the learned durations."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,9 +18,8 @@ from langchain_acedata_images import (
     PollCadence,
 )
 from tests.conftest import BASE_URL, TOKEN, FakeClock
+from tests.helpers import GEN, TASKS
 
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
 DONE = {"data": [{"url": "https://cdn.test/1.png"}]}
 
 
@@ -29,12 +28,6 @@ def record(task_id: str, finished: bool) -> dict[str, Any]:
     if finished:
         answer.update(finished_at=104.0, response=DONE)
     return answer
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 def fake_client(clock: FakeClock, **options: Any) -> AceDataImagesClient:

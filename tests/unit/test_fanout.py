@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,16 +22,7 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images._fanout import plan_for, split_task_id, sub_trace_ids
 from langchain_acedata_images.models import ALLOW_UNKNOWN_MODELS
-from tests.conftest import BASE_URL
-
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
+from tests.helpers import GEN, TASKS
 
 
 def _numbered_answers(count_key: str = "n") -> Any:

@@ -27,19 +27,19 @@ from langchain_acedata_images import (
     TaskNotFoundError,
     TransportError,
 )
-from tests.conftest import BASE_URL, FakeClock, make_client, task_answers
-
-GEN = "/openai/images/generations"
-EDITS = "/openai/images/edits"
-TASKS = "/openai/tasks"
-DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
-RECORD = {"id": "t1", "trace_id": "tr", "finished_at": 9.0, "response": DONE}
+from tests.conftest import BASE_URL, FakeClock, make_client, mock_api, task_answers
+from tests.helpers import EDITS, GEN, TASKS
 
 
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
+    # No canned "no such job": these tests script the recovery look-ups themselves.
+    with mock_api(earlier_jobs=False) as router:
         yield router
+
+
+DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
+RECORD = {"id": "t1", "trace_id": "tr", "finished_at": 9.0, "response": DONE}
 
 
 def body_of(call: Any) -> dict[str, Any]:

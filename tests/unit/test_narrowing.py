@@ -20,9 +20,7 @@ from langchain_acedata_images import (
     OpenAIGenerateImageTool,
 )
 from tests.conftest import BASE_URL, TOKEN, no_earlier_jobs
-
-GEN = "/openai/images/generations"
-EDITS = "/openai/images/edits"
+from tests.helpers import EDITS, GEN
 
 
 @pytest.fixture

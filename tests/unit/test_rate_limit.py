@@ -5,26 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 import respx
 
 from langchain_acedata_images import AceDataImagesClient, RateLimitError
-from tests.conftest import BASE_URL, FakeClock, make_client
+from tests.conftest import FakeClock, make_client
+from tests.helpers import GEN
 
-GEN = "/openai/images/generations"
 DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
 LIMITED_SHORT = httpx.Response(
     429, json={"error": {"code": "too_many_requests"}}, headers={"retry-after": "0.3"}
 )
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        yield router
 
 
 def test_a_pause_holds_back_the_next_submission(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -34,7 +33,8 @@ from langchain_acedata_images.results import (
     lenient_text,
     lenient_timestamp,
 )
-from tests.conftest import BASE_URL, FakeClock, make_client, no_earlier_jobs
+from tests.conftest import FakeClock, make_client
+from tests.helpers import GEN, TASKS, tool_call
 
 URL = "https://cdn.test/a.png"
 
@@ -270,20 +270,6 @@ def test_odd_model_and_format_labels_never_fail() -> None:
 
 # ------------------------------------------------- through the tools (what the LLM reads)
 
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        no_earlier_jobs(router)  # routes[0]: the tool call's look-up before submitting
-        yield router
-
-
-def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "tool_call", "id": "call-1", "name": name, "args": args}
-
 
 def accepted_then(record: str, api: respx.MockRouter) -> None:
     """A submission the server accepts, then ``record`` (raw JSON text) for every poll."""
@@ -309,8 +295,8 @@ async def test_an_unusable_answer_after_acceptance_says_look_it_up(
 ) -> None:
     accepted_then(HOSTILE_RECORDS[name], api)
     tool = OpenAIGenerateImageTool(client=make_client(clock))
-    tool_call = call("openai_generate_image", {"prompt": "a fox"})
-    message = await tool.ainvoke(tool_call) if use_async else tool.invoke(tool_call)
+    the_call = tool_call("openai_generate_image", {"prompt": "a fox"})
+    message = await tool.ainvoke(the_call) if use_async else tool.invoke(the_call)
     text = message.content
     assert message.status == "error"
     assert "Invalid arguments" not in text
@@ -335,7 +321,7 @@ def test_decorative_junk_after_acceptance_still_gives_the_images(
     )
     accepted_then(record, api)
     tool = OpenAIGenerateImageTool(client=make_client(clock))
-    message = tool.invoke(call("openai_generate_image", {"prompt": "a fox"}))
+    message = tool.invoke(tool_call("openai_generate_image", {"prompt": "a fox"}))
     assert message.status != "error"
     assert URL in message.content
     assert message.artifact.task_id == "t-paid"
@@ -347,7 +333,7 @@ def test_get_task_of_a_malformed_record_is_not_invalid_arguments(
 ) -> None:
     api.post(TASKS).respond(200, json=["not", "a", "record"])
     tool = OpenAIGetTaskTool(client=make_client(clock), max_wait=0)
-    message = tool.invoke(call("openai_get_task", {"task_id": "t-7"}))
+    message = tool.invoke(tool_call("openai_get_task", {"task_id": "t-7"}))
     assert message.status == "error"
     assert "Invalid arguments" not in message.content
     assert "openai_get_task with task_id=t-7" in message.content
@@ -366,7 +352,7 @@ def test_list_tasks_skips_unreadable_records(api: respx.MockRouter, clock: FakeC
         },
     )
     tool = OpenAIListTasksTool(client=make_client(clock))
-    message = tool.invoke(call("openai_list_tasks", {}))
+    message = tool.invoke(tool_call("openai_list_tasks", {}))
     assert message.status != "error"
     assert message.content.splitlines()[1].startswith("good ? queued 2024-11-25 02:00:00Z")
     assert [item.id for item in message.artifact.items] == ["good"]
@@ -377,7 +363,7 @@ def test_a_submission_answer_with_a_hostile_task_id_is_malformed(
 ) -> None:
     api.post(GEN).respond(200, json={"task_id": {"$gt": ""}})
     tool = OpenAIGenerateImageTool(client=make_client(clock))
-    message = tool.invoke(call("openai_generate_image", {"prompt": "a fox"}))
+    message = tool.invoke(tool_call("openai_generate_image", {"prompt": "a fox"}))
     assert "accepted the image job" in message.content
     assert "openai_get_task with trace_id=lcai-" in message.content
 
@@ -419,13 +405,13 @@ def test_a_private_callback_url_from_the_llm_is_refused_before_any_request(
     route = api.post(GEN).respond(200, json={"task_id": "t1"})
     tool = OpenAIGenerateImageTool(client=make_client(clock))
     args = {"prompt": "fox", "callback_url": "http://169.254.169.254/latest/meta-data/"}
-    message = tool.invoke(call("openai_generate_image", args))
+    message = tool.invoke(tool_call("openai_generate_image", args))
     assert message.content.startswith("Invalid arguments:\n- callback_url: callback_url must")
     assert "a link-local address (169.254.169.254)" in message.content
     assert route.call_count == 0
     # The developer's opt-in (tool setting) lets it through.
     allowed = OpenAIGenerateImageTool(client=make_client(clock), allow_private_callback_urls=True)
-    answer = allowed.invoke(call("openai_generate_image", args))
+    answer = allowed.invoke(tool_call("openai_generate_image", args))
     assert "task_id=t1" in answer.content
     assert route.call_count == 1
 
@@ -456,6 +442,6 @@ def test_a_callback_url_pinned_by_the_developer_is_not_judged(
     route = api.post(GEN).respond(200, json={"task_id": "t1"})
     pinned = {"callback_url": "http://10.0.0.5/hook"}
     tool = OpenAIGenerateImageTool(client=make_client(clock), pinned_args=pinned)
-    message = tool.invoke(call("openai_generate_image", {"prompt": "fox"}))
+    message = tool.invoke(tool_call("openai_generate_image", {"prompt": "fox"}))
     assert "task_id=t1" in message.content
     assert json.loads(route.calls.last.request.content)["callback_url"] == "http://10.0.0.5/hook"

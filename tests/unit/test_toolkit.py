@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import respx
 from langchain.agents import create_agent
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import BaseToolkit
 
@@ -23,18 +22,10 @@ from langchain_acedata_images import (
     OpenAIGetTaskTool,
     OpenAIListTasksTool,
 )
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client
+from tests.helpers import EDITS, GEN, ScriptedChatModel, tool_call_message
 
-GEN = "/openai/images/generations"
-EDITS = "/openai/images/edits"
 ALL_TOOLS = ["openai_generate_image", "openai_edit_image", "openai_get_task", "openai_list_tasks"]
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        no_earlier_jobs(router)
-        yield router
 
 
 def test_toolkit_tools_share_one_client(clock: FakeClock) -> None:
@@ -149,22 +140,11 @@ async def test_toolkit_leaves_a_client_passed_in_open(clock: FakeClock) -> None:
 # ------------------------------------------------------------------------------ agent
 
 
-class ScriptedChatModel(GenericFakeChatModel):
-    """A fake chat model that accepts tools (the script already contains its tool calls)."""
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
-        return self
-
-
-def _tool_call(name: str, args: dict[str, Any], call_id: str) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}])
-
-
 def _script() -> Iterator[AIMessage]:
     return iter(
         [
-            _tool_call("openai_generate_image", {"prompt": "a red fox"}, "call-gen"),
-            _tool_call(
+            tool_call_message("openai_generate_image", {"prompt": "a red fox"}, "call-gen"),
+            tool_call_message(
                 "openai_edit_image",
                 {"prompt": "make the fox blue", "image": "https://cdn.test/fox.png"},
                 "call-edit",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,21 +22,8 @@ from langchain_acedata_images import (
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES, result_summary, tool_error_text
 from langchain_acedata_images.models import GeneratedImage
 from langchain_acedata_images.progress import PROGRESS_EVENT
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs, task_answers
-
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
-
-
-def call(args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
-    return {"type": "tool_call", "id": call_id, "name": "openai_generate_image", "args": args}
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        no_earlier_jobs(router)
-        yield router
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
+from tests.helpers import GEN, TASKS, generate_call
 
 
 @pytest.fixture
@@ -88,7 +74,7 @@ def test_tool_call_returns_compact_content_and_full_artifact(
             "response": {"data": [{"url": "https://cdn.test/a.png", "revised_prompt": "A fox."}]},
         },
     )
-    message = tool.invoke(call({"prompt": "a fox", "size": "1536x1024"}))
+    message = tool.invoke(generate_call({"prompt": "a fox", "size": "1536x1024"}))
     assert isinstance(message, ToolMessage)
     assert message.status == "success"
     assert "https://cdn.test/a.png" in message.content
@@ -100,7 +86,9 @@ def test_tool_call_returns_compact_content_and_full_artifact(
 
 async def test_async_tool_call(api: respx.MockRouter, tool: OpenAIGenerateImageTool) -> None:
     route = api.post(GEN).respond(200, json={"data": [{"b64_json": "QUJD" * 5000}]})
-    message = await tool.ainvoke(call({"prompt": "a fox", "n": 3, "response_format": "b64_json"}))
+    message = await tool.ainvoke(
+        generate_call({"prompt": "a fox", "n": 3, "response_format": "b64_json"})
+    )
     assert message.content.count("img:") == 3  # a reference the LLM can pass back
     assert "QUJD" not in message.content
     assert len(message.artifact.images) == 3
@@ -132,7 +120,7 @@ def test_plain_invoke_returns_content_only(
 def test_invalid_arguments_become_actionable_text_and_send_nothing(
     api: respx.MockRouter, tool: OpenAIGenerateImageTool, args: dict[str, Any], fragment: str
 ) -> None:
-    message = tool.invoke(call(args))
+    message = tool.invoke(generate_call(args))
     assert message.status == "error"
     assert fragment in message.content
     assert "call the tool again" in message.content
@@ -157,7 +145,7 @@ def test_api_errors_become_tool_error_messages(
     fragment: str,
 ) -> None:
     api.post(GEN).respond(status, json=body)
-    message = tool.invoke(call({"prompt": "a fox"}))
+    message = tool.invoke(generate_call({"prompt": "a fox"}))
     assert message.status == "error"
     assert fragment in message.content
 
@@ -172,7 +160,7 @@ def test_errors_can_be_raised_instead(api: respx.MockRouter, clock: FakeClock) -
 def test_wait_false_returns_task_handle(api: respx.MockRouter, clock: FakeClock) -> None:
     tool = OpenAIGenerateImageTool(client=make_client(clock), wait=False)
     api.post(GEN).respond(200, json={"task_id": "t5"})
-    message = tool.invoke(call({"prompt": "a fox"}))
+    message = tool.invoke(generate_call({"prompt": "a fox"}))
     assert isinstance(message.artifact, ImageTask)
     assert "task_id=t5" in message.content
     assert "openai_get_task" in message.content
@@ -194,7 +182,7 @@ def test_progress_events_reach_callbacks(
         def on_custom_event(self, name: str, data: Any, **kwargs: Any) -> None:
             seen.append((name, data))
 
-    tool.invoke(call({"prompt": "a fox"}), config={"callbacks": [Recorder()]})
+    tool.invoke(generate_call({"prompt": "a fox"}), config={"callbacks": [Recorder()]})
     assert [name for name, _ in seen] == [PROGRESS_EVENT] * 4
     assert [data["kind"] for _, data in seen] == ["submitted", "poll", "poll", "finished"]
     assert seen[0][1]["tool"] == "openai_generate_image"

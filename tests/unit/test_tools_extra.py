@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,9 @@ from langchain_acedata_images._image_inputs import (
     sniff_image_type,
 )
 from langchain_acedata_images._text import MAX_SUMMARY_BYTES
-from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, no_earlier_jobs, task_answers
+from tests.conftest import BASE_URL, TOKEN, FakeClock, make_client, task_answers
+from tests.helpers import EDITS, GEN, TASKS, tool_call
 
-GEN = "/openai/images/generations"
-EDITS = "/openai/images/edits"
-TASKS = "/openai/tasks"
 IMAGE_URL = "https://cdn.test/base.png"
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x01" * 24
@@ -53,10 +50,6 @@ ENV_PARAMS = (
     {},
     {"api_token": TOKEN, "base_url": "http://env.test"},
 )
-
-
-def call(name: str, args: dict[str, Any], call_id: str = "call-1") -> dict[str, Any]:
-    return {"type": "tool_call", "id": call_id, "name": name, "args": args}
 
 
 def finished(task_id: str = "t1", **image: Any) -> dict[str, Any]:
@@ -80,13 +73,6 @@ def running(task_id: str = "t1") -> dict[str, Any]:
 def sent(route: respx.Route, index: int = -1) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(route.calls[index].request.content)
     return body
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        no_earlier_jobs(router)
-        yield router
 
 
 @pytest.fixture
@@ -202,7 +188,7 @@ def test_edit_tool_call_returns_summary_and_artifact(
     route = api.post(EDITS).respond(200, json={"task_id": "t1"})
     api.post(TASKS).respond(200, json=finished())
     args = {"prompt": "make it blue", "image": [IMAGE_URL, "https://cdn.test/ref.png"]}
-    message = edit_tool.invoke(call("openai_edit_image", args))
+    message = edit_tool.invoke(tool_call("openai_edit_image", args))
     assert isinstance(message, ToolMessage)
     assert message.status == "success"
     assert message.content.startswith("Edited 1 image (gpt-image-1, png)")
@@ -218,7 +204,7 @@ def test_edit_tool_call_returns_summary_and_artifact(
 async def test_edit_tool_async_call(api: respx.MockRouter, edit_tool: OpenAIEditImageTool) -> None:
     route = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     message = await edit_tool.ainvoke(
-        call("openai_edit_image", {"prompt": "make it blue", "image": IMAGE_URL})
+        tool_call("openai_edit_image", {"prompt": "make it blue", "image": IMAGE_URL})
     )
     assert message.status == "success"
     assert "https://cdn.test/e.png" in message.content
@@ -230,7 +216,7 @@ async def test_edit_tool_async_call(api: respx.MockRouter, edit_tool: OpenAIEdit
 def test_edit_wait_false_returns_task_handle(api: respx.MockRouter, clock: FakeClock) -> None:
     tool = OpenAIEditImageTool(client=make_client(clock), wait=False)
     api.post(EDITS).respond(200, json={"task_id": "t9"})
-    message = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}))
+    message = tool.invoke(tool_call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}))
     assert isinstance(message.artifact, ImageTask)
     assert "task_id=t9" in message.content
     assert "openai_get_task" in message.content
@@ -241,7 +227,7 @@ def test_edit_invalid_arguments_are_listed(
 ) -> None:
     images = [IMAGE_URL] * 17
     message = edit_tool.invoke(
-        call("openai_edit_image", {"prompt": "x", "image": images, "quality": "hd"})
+        tool_call("openai_edit_image", {"prompt": "x", "image": images, "quality": "hd"})
     )
     assert message.status == "error"
     assert "image takes 1 to 16 images, got 17" in message.content
@@ -254,8 +240,8 @@ def test_edit_invalid_arguments_are_listed(
 async def test_local_paths_are_refused_by_default(
     api: respx.MockRouter, edit_tool: OpenAIEditImageTool, entry: str, use_async: bool
 ) -> None:
-    tool_call = call("openai_edit_image", {"prompt": "x", "image": [IMAGE_URL, entry]})
-    message = await edit_tool.ainvoke(tool_call) if use_async else edit_tool.invoke(tool_call)
+    the_call = tool_call("openai_edit_image", {"prompt": "x", "image": [IMAGE_URL, entry]})
+    message = await edit_tool.ainvoke(the_call) if use_async else edit_tool.invoke(the_call)
     assert message.status == "error"
     assert "only http(s) URLs, data: URLs and image references are accepted" in message.content
     assert "call the tool again" in message.content
@@ -266,7 +252,7 @@ def test_unsupported_scheme_is_refused(
     api: respx.MockRouter, edit_tool: OpenAIEditImageTool
 ) -> None:
     message = edit_tool.invoke(
-        call("openai_edit_image", {"prompt": "x", "image": "ftp://host/a.png"})
+        tool_call("openai_edit_image", {"prompt": "x", "image": "ftp://host/a.png"})
     )
     assert message.status == "error"
     assert "unsupported scheme 'ftp'" in message.content
@@ -278,7 +264,7 @@ def test_data_urls_pass_through(api: respx.MockRouter, clock: FakeClock, allow: 
     tool = OpenAIEditImageTool(client=make_client(clock), allow_local_files=allow)
     route = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
-    message = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": data_url}))
+    message = tool.invoke(tool_call("openai_edit_image", {"prompt": "x", "image": data_url}))
     assert message.status == "success"
     assert sent(route)["image"] == data_url
     assert "base64" not in message.content
@@ -296,8 +282,8 @@ async def test_local_files_opt_in_become_data_urls(
     route = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
     images = [str(tmp_path / "a.png"), (tmp_path / "b.jpg").as_uri(), str(tmp_path / "c.webp")]
     images += [str(tmp_path / "d.gif"), IMAGE_URL]
-    tool_call = call("openai_edit_image", {"prompt": "x", "image": images})
-    message = await tool.ainvoke(tool_call) if use_async else tool.invoke(tool_call)
+    the_call = tool_call("openai_edit_image", {"prompt": "x", "image": images})
+    message = await tool.ainvoke(the_call) if use_async else tool.invoke(the_call)
     assert message.status == "success", message.content
     expected = [
         f"data:{mime};base64,{base64.b64encode(data).decode()}"
@@ -336,7 +322,9 @@ def test_local_file_problems_are_actionable(
     if data is not None:
         (tmp_path / name).write_bytes(data)
     tool = OpenAIEditImageTool(client=make_client(clock), allow_local_files=True, **options)
-    message = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": str(tmp_path / name)}))
+    message = tool.invoke(
+        tool_call("openai_edit_image", {"prompt": "x", "image": str(tmp_path / name)})
+    )
     assert message.status == "error"
     assert fragment in message.content
     assert not api.calls
@@ -353,10 +341,10 @@ def test_local_files_root_confines_reads(
         client=make_client(clock), allow_local_files=True, local_files_root=inside
     )
     edits = api.post(EDITS).respond(200, json={"data": [{"url": "https://cdn.test/e.png"}]})
-    ok = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": "ok.png"}))
+    ok = tool.invoke(tool_call("openai_edit_image", {"prompt": "x", "image": "ok.png"}))
     assert ok.status == "success"
     for escape in ["../outside.png", str(tmp_path / "outside.png")]:
-        refused = tool.invoke(call("openai_edit_image", {"prompt": "x", "image": escape}))
+        refused = tool.invoke(tool_call("openai_edit_image", {"prompt": "x", "image": escape}))
         assert refused.status == "error"
         assert "outside the directory" in refused.content
     assert edits.call_count == 1
@@ -384,7 +372,7 @@ def test_get_task_finished_returns_summary_without_waiting(
     api: respx.MockRouter, task_tool: OpenAIGetTaskTool, clock: FakeClock
 ) -> None:
     route = api.post(TASKS).respond(200, json=finished())
-    message = task_tool.invoke(call("openai_get_task", {"task_id": "t1"}))
+    message = task_tool.invoke(tool_call("openai_get_task", {"task_id": "t1"}))
     assert message.status == "success"
     assert message.content.startswith("Retrieved 1 image (gpt-image-1, png), task_id=t1.")
     assert "https://cdn.test/t1.png" in message.content
@@ -401,8 +389,8 @@ async def test_get_task_waits_a_bounded_time_then_reports_the_result(
         side_effect=[httpx.Response(200, json=running())] * 3
         + [httpx.Response(200, json=finished())]
     )
-    tool_call = call("openai_get_task", {"task_id": "t1"})
-    message = await task_tool.ainvoke(tool_call) if use_async else task_tool.invoke(tool_call)
+    the_call = tool_call("openai_get_task", {"task_id": "t1"})
+    message = await task_tool.ainvoke(the_call) if use_async else task_tool.invoke(the_call)
     assert message.status == "success"
     assert "https://cdn.test/t1.png" in message.content
     assert 0 < sum(clock.sleeps) < task_tool.max_wait
@@ -416,8 +404,8 @@ async def test_get_task_still_running_is_a_note_not_an_error(
     client = make_client(clock)
     tool = OpenAIGetTaskTool(client=client, max_wait=20)
     api.post(TASKS).respond(200, json=running())
-    tool_call = call("openai_get_task", {"trace_id": "trace-t1"})
-    message = await tool.ainvoke(tool_call) if use_async else tool.invoke(tool_call)
+    the_call = tool_call("openai_get_task", {"trace_id": "trace-t1"})
+    message = await tool.ainvoke(the_call) if use_async else tool.invoke(the_call)
     assert message.status == "success"
     assert message.content == (
         "The image job task_id=t1 is still running (waited 20s). It has not failed: call "
@@ -438,7 +426,7 @@ def test_get_task_unknown_id_is_a_clear_error(
     api: respx.MockRouter, task_tool: OpenAIGetTaskTool
 ) -> None:
     api.post(TASKS).respond(200, json={})
-    message = task_tool.invoke(call("openai_get_task", {"task_id": "nope"}))
+    message = task_tool.invoke(tool_call("openai_get_task", {"task_id": "nope"}))
     assert message.status == "error"
     assert message.content == (
         "No image task matches task_id=nope. Copy the id exactly from the earlier tool result, "
@@ -451,14 +439,14 @@ def test_get_task_failed_job_is_an_error(
 ) -> None:
     record = {**finished(), "response": {"error": {"code": "bad", "message": "safety system"}}}
     api.post(TASKS).respond(200, json=record)
-    message = task_tool.invoke(call("openai_get_task", {"task_id": "t1"}))
+    message = task_tool.invoke(tool_call("openai_get_task", {"task_id": "t1"}))
     assert message.status == "error"
     assert message.content.startswith("The image job failed: safety system. task_id=t1")
     assert "task_id=t1" in message.content
 
 
 def test_get_task_needs_exactly_one_id(api: respx.MockRouter, task_tool: OpenAIGetTaskTool) -> None:
-    message = task_tool.invoke(call("openai_get_task", {"task_id": "a", "trace_id": "b"}))
+    message = task_tool.invoke(tool_call("openai_get_task", {"task_id": "a", "trace_id": "b"}))
     assert message.status == "error"
     assert "pass exactly one of task_id or trace_id" in message.content
     assert not api.calls
@@ -477,7 +465,7 @@ def test_list_tasks_text_stays_under_one_kilobyte_for_100_tasks(
     route = api.post(TASKS).respond(200, json={"items": items, "count": 250})
     tool = OpenAIListTasksTool(client=make_client(clock))
     args = {"type": "images_edits", "limit": 100, "created_at_min": 1_732_000_000}
-    message = tool.invoke(call("openai_list_tasks", args))
+    message = tool.invoke(tool_call("openai_list_tasks", args))
     assert message.status == "success"
     assert len(message.content.encode()) <= MAX_SUMMARY_BYTES
     lines = message.content.splitlines()
@@ -506,9 +494,9 @@ async def test_list_tasks_async_and_empty(api: respx.MockRouter, clock: FakeCloc
             httpx.Response(200, json={"items": [running("r1")], "count": 1}),
         ]
     )
-    empty = await tool.ainvoke(call("openai_list_tasks", {}))
+    empty = await tool.ainvoke(tool_call("openai_list_tasks", {}))
     assert empty.content == "No image tasks matched."
-    one = await tool.ainvoke(call("openai_list_tasks", {"ids": ["r1"]}))
+    one = await tool.ainvoke(tool_call("openai_list_tasks", {"ids": ["r1"]}))
     assert one.content.splitlines()[1] == "r1 ? running ?"
     await client.aclose()
 
@@ -521,7 +509,7 @@ def test_image_blocks_for_url_images(api: respx.MockRouter, clock: FakeClock) ->
     urls = ["https://cdn.test/1.png", "https://cdn.test/2.png"]
     api.post(GEN).respond(200, json={"data": [{"url": url} for url in urls]})
     args = {"prompt": "a fox", "n": 2, "model": "dall-e-2", "size": "1024x1024"}
-    message = tool.invoke(call("openai_generate_image", args))
+    message = tool.invoke(tool_call("openai_generate_image", args))
     assert isinstance(message, ToolMessage)
     assert message.status == "success"
     text, *images = message.content
@@ -545,7 +533,7 @@ async def test_image_blocks_for_base64_images(api: respx.MockRouter, clock: Fake
         "response_format": "b64_json",
         "output_format": "webp",
     }
-    message = await tool.ainvoke(call("openai_edit_image", args))
+    message = await tool.ainvoke(tool_call("openai_edit_image", args))
     text, image = message.content
     assert "img:local-" in text["text"]  # a reference, never the base64 itself
     assert b64 not in text["text"]
@@ -559,7 +547,7 @@ async def test_image_blocks_for_base64_images(api: respx.MockRouter, clock: Fake
 def test_image_blocks_when_nothing_is_finished(api: respx.MockRouter, clock: FakeClock) -> None:
     tool = OpenAIGetTaskTool(client=make_client(clock), image_blocks=True, max_wait=0)
     api.post(TASKS).respond(200, json=running())
-    message = tool.invoke(call("openai_get_task", {"task_id": "t1"}))
+    message = tool.invoke(tool_call("openai_get_task", {"task_id": "t1"}))
     assert [block["type"] for block in message.content] == ["text"]
     assert "still running" in message.content[0]["text"]
 
@@ -575,8 +563,8 @@ async def test_save_dir_reaches_the_client(
     tool = OpenAIEditImageTool(client=client, save_dir=tmp_path)
     b64 = base64.b64encode(PNG).decode()
     api.post(EDITS).respond(200, json={"task_id": "t1", "data": [{"b64_json": b64}]})
-    tool_call = call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL})
-    message = await tool.ainvoke(tool_call) if use_async else tool.invoke(tool_call)
+    the_call = tool_call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL})
+    message = await tool.ainvoke(the_call) if use_async else tool.invoke(the_call)
     assert message.status == "success", message.content
     saved = message.artifact.paths
     assert len(saved) == 1
@@ -597,7 +585,7 @@ def test_failed_save_still_reports_the_images(
     api.post(GEN).respond(
         200, json={"task_id": "t1", "data": [{"b64_json": base64.b64encode(PNG).decode()}]}
     )
-    message = tool.invoke(call("openai_generate_image", {"prompt": "x"}))
+    message = tool.invoke(tool_call("openai_generate_image", {"prompt": "x"}))
     assert message.status == "success"
     assert "Saving the images to disk failed" in message.content
     assert "do not submit it again" in message.content
@@ -616,7 +604,7 @@ def test_edit_progress_events_sync(api: respx.MockRouter, edit_tool: OpenAIEditI
     _progress_api(api)
     recorder = Recorder()
     edit_tool.invoke(
-        call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}),
+        tool_call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}),
         config={"callbacks": [recorder]},
     )
     assert [name for name, _ in recorder.events] == [PROGRESS_EVENT] * 4
@@ -636,7 +624,7 @@ async def test_edit_progress_events_async(
     _progress_api(api)
     recorder = AsyncRecorder()
     await edit_tool.ainvoke(
-        call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}),
+        tool_call("openai_edit_image", {"prompt": "x", "image": IMAGE_URL}),
         config={"callbacks": [recorder]},
     )
     kinds = [data["kind"] for name, data in recorder.events if name == PROGRESS_EVENT]
@@ -650,12 +638,12 @@ async def test_get_task_progress_events(
 ) -> None:
     api.post(TASKS).mock(side_effect=task_answers(running(), running(), finished()))
     recorder = AsyncRecorder() if use_async else Recorder()
-    tool_call = call("openai_get_task", {"task_id": "t1"})
+    the_call = tool_call("openai_get_task", {"task_id": "t1"})
     config: Any = {"callbacks": [recorder]}
     if use_async:
-        await task_tool.ainvoke(tool_call, config=config)
+        await task_tool.ainvoke(the_call, config=config)
     else:
-        task_tool.invoke(tool_call, config=config)
+        task_tool.invoke(the_call, config=config)
     kinds = [data["kind"] for _, data in recorder.events]
     assert kinds == ["poll", "poll", "finished"]
     assert recorder.events[0][1]["tool"] == "openai_get_task"
@@ -682,7 +670,9 @@ def test_batch_with_max_concurrency(api: respx.MockRouter, clock: FakeClock) -> 
     tool = OpenAIGenerateImageTool(client=make_client(clock))
     route = api.post(GEN).mock(side_effect=_answer_by_prompt)
     prompts = [f"p{i}" for i in range(6)]
-    calls = [call("openai_generate_image", {"prompt": p}, f"c{i}") for i, p in enumerate(prompts)]
+    calls = [
+        tool_call("openai_generate_image", {"prompt": p}, f"c{i}") for i, p in enumerate(prompts)
+    ]
     messages = tool.batch(calls, config={"max_concurrency": 2})
     assert [m.tool_call_id for m in messages] == [f"c{i}" for i in range(6)]
     assert [m.artifact.urls[0] for m in messages] == [f"https://cdn.test/{p}.png" for p in prompts]

@@ -6,7 +6,6 @@ import base64
 import email.policy
 import io
 import json
-from collections.abc import Iterator
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -26,11 +25,8 @@ from langchain_acedata_images import (
 )
 from langchain_acedata_images._image_inputs import ImageFile
 from langchain_acedata_images._uploads import EditUpload, plan_upload
-from tests.conftest import BASE_URL, no_earlier_jobs
+from tests.helpers import EDITS, GEN, TASKS
 
-EDITS = "/openai/images/edits"
-GEN = "/openai/images/generations"
-TASKS = "/openai/tasks"
 DONE = {"created": 1, "data": [{"url": "https://cdn.test/e.png"}], "task_id": "e1"}
 
 
@@ -54,13 +50,6 @@ def form(request: httpx.Request) -> tuple[dict[str, str], list[tuple[str, str, b
         else:
             files.append((name, part.get_content_type(), data))
     return fields, files
-
-
-@pytest.fixture
-def api() -> Iterator[respx.MockRouter]:
-    with respx.mock(base_url=BASE_URL, assert_all_called=False) as router:
-        no_earlier_jobs(router)
-        yield router
 
 
 def test_urls_only_stay_json(api: respx.MockRouter, client: AceDataImagesClient) -> None:
