@@ -21,6 +21,7 @@ import re
 import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email.parser import BytesParser
 from typing import Any
 
@@ -572,34 +573,60 @@ def assert_same_fields(args: dict[str, Any], body: dict[str, Any], model: type[A
 # ------------------------------------------------------------- properties: valid input
 
 
+@dataclass(frozen=True)
+class Kind:
+    """Generations and edits go through the same properties; only these differ."""
+
+    request_model: type[GenerateImageInput] | type[EditImageInput]
+    server_validate: Callable[[dict[str, Any]], Any]
+    strategy: Callable[..., st.SearchStrategy[dict[str, Any]]]
+    round_trip: dict[str, Any]
+
+    def send(self, client: AceDataImagesClient, args: dict[str, Any], **options: Any) -> Any:
+        if self.request_model is GenerateImageInput:
+            return client.generate(args, **options)
+        return client.edit(args, **options)
+
+
+KINDS = [
+    pytest.param(
+        Kind(
+            GenerateImageInput,
+            server_rules.validate_generation,
+            generation_args,
+            {"max_side": 1536, "max_n": 2, "callbacks": False},
+        ),
+        id="generation",
+    ),
+    pytest.param(
+        Kind(
+            EditImageInput,
+            server_rules.validate_edit,
+            edit_args,
+            {"max_side": 1024, "max_n": 2, "urls": st.just(TINY_PNG)},
+        ),
+        id="edit",
+    ),
+]
+
+
 @FUZZ
-@given(args=generation_args(), wait=st.booleans())
-def test_every_valid_generation_is_sent_as_a_body_the_emulator_accepts(
-    args: dict[str, Any], wait: bool
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data(), wait=st.booleans())
+def test_every_valid_request_is_sent_as_a_body_the_emulator_accepts(
+    kind: Kind, data: st.DataObject, wait: bool
 ) -> None:
+    args = data.draw(kind.strategy())
     with mock_api() as sent, fuzz_client() as client:
-        client.generate(args, wait=wait)
-    request = GenerateImageInput.model_validate(args)
+        kind.send(client, args, wait=wait)
+    request = kind.request_model.model_validate(args)
     for body in sent_bodies(sent, request):
-        server_accepts(server_rules.validate_generation, body)
-        assert_same_fields(_as_sent(args, request), body, GenerateImageInput)
+        server_accepts(kind.server_validate, body)
+        assert_same_fields(_as_sent(args, request), body, kind.request_model)
         assert body["trace_id"].startswith("lcai-")
-        streamed = wait and not args.get("callback_url") and bool(args.get("partial_images"))
+        streamed = wait and not args.get("callback_url") and request.partial_images_requested > 0
         assert body.get("stream", False) is streamed
         assert body.get("async", False) is not streamed
-
-
-@FUZZ
-@given(args=edit_args(), wait=st.booleans())
-def test_every_valid_edit_is_sent_as_a_body_the_emulator_accepts(
-    args: dict[str, Any], wait: bool
-) -> None:
-    with mock_api() as sent, fuzz_client() as client:
-        client.edit(args, wait=wait)
-    request = EditImageInput.model_validate(args)
-    for body in sent_bodies(sent, request):
-        server_accepts(server_rules.validate_edit, body)
-        assert_same_fields(_as_sent(args, request), body, EditImageInput)
 
 
 def _as_sent(args: dict[str, Any], request: Any) -> dict[str, Any]:
@@ -736,16 +763,18 @@ def test_tool_calls_with_loose_llm_arguments_are_either_refused_or_accepted_by_t
 
 
 @ROUND_TRIPS
-@given(args=generation_args(max_side=1536, max_n=2, callbacks=False))
-def test_valid_generations_round_trip_through_the_emulator(
-    emulator: RunningEmulator, args: dict[str, Any]
+@pytest.mark.parametrize("kind", KINDS)
+@given(data=st.data())
+def test_valid_requests_round_trip_through_the_emulator(
+    emulator: RunningEmulator, kind: Kind, data: st.DataObject
 ) -> None:
+    args = data.draw(kind.strategy(**kind.round_trip))
     before = emulator.stats()["submissions"]
     with emulator_client(emulator.base_url) as client:
-        result = client.generate(args)
+        result = kind.send(client, args)
     assert isinstance(result, ImageGenerationResult)
     assert len(result.images) == (args.get("n") or 1)
-    request = GenerateImageInput.model_validate(args)
+    request = kind.request_model.model_validate(args)
     for task_id in result.task_ids:
         task = emulator.state.task(task_id)
         assert task is not None
@@ -753,19 +782,6 @@ def test_valid_generations_round_trip_through_the_emulator(
     stats = emulator.stats()
     assert stats["submissions"] == before + plan_for(request).jobs
     assert stats["duplicate_trace_ids"] == []
-
-
-@ROUND_TRIPS
-@given(args=edit_args(max_side=1024, max_n=2, urls=st.just(TINY_PNG)))
-def test_valid_edits_round_trip_through_the_emulator(
-    emulator: RunningEmulator, args: dict[str, Any]
-) -> None:
-    before = emulator.stats()["submissions"]
-    with emulator_client(emulator.base_url) as client:
-        result = client.edit(args)
-    assert isinstance(result, ImageGenerationResult)
-    jobs = plan_for(EditImageInput.model_validate(args)).jobs
-    assert emulator.stats()["submissions"] == before + jobs
 
 
 # ------------------------------------------------ explicit LLM mistakes through the tool
