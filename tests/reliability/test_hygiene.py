@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import os
-import select
-import subprocess
 import sys
 import threading
 import time
@@ -38,7 +35,7 @@ from langchain_acedata_images import (
     PollSchedule,
     RetryPolicy,
 )
-from tests.emulator_fixtures import emulator_client
+from tests.emulator_fixtures import emulator_client, remote_emulator
 from tests.helpers import tool_call
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("error::ResourceWarning")]
@@ -53,28 +50,8 @@ FD_SLACK = 2
 @pytest.fixture(scope="module")
 def remote() -> Iterator[str]:
     """An emulator in a child process (via the CLI); yields its base URL."""
-    env = {
-        **os.environ,
-        "ACEDATA_EMULATOR_LATENCY": "0",
-        "ACEDATA_EMULATOR_QUEUE_DELAY": "0",
-        "ACEDATA_EMULATOR_SEED": "7",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "langchain_acedata_images", "emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    try:
-        ready, _, _ = select.select([process.stdout], [], [], 20)
-        assert ready, "the emulator process did not start"
-        yield json.loads(process.stdout.readline())["base_url"]
-    finally:
-        process.terminate()
-        process.wait(10)
-        process.stdout.close()
+    with remote_emulator(LATENCY="0", QUEUE_DELAY="0", SEED="7") as base_url:
+        yield base_url
 
 
 def set_faults(base_url: str, **faults: Any) -> None:
