@@ -5,6 +5,8 @@ Imported by those directories' ``conftest.py``; unit tests never start it.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import select
@@ -91,3 +93,23 @@ def remote_stats(base_url: str) -> dict[str, Any]:
 def remote_reset(base_url: str) -> None:
     with httpx.Client() as admin:
         admin.post(f"{base_url}/_emulator/reset").raise_for_status()
+
+
+def png(width: int = 64, height: int = 64, mode: str = "RGB") -> bytes:
+    """A solid red PNG of the given size."""
+    from PIL import Image  # the emulator extra; only the tests that draw images need it
+
+    buffer = io.BytesIO()
+    Image.new(mode, (width, height), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def wait_finished(api: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
+    """Poll an in-process emulator's ``/openai/tasks`` until ``task_id`` has finished."""
+    for _ in range(300):
+        answer = await api.post("/openai/tasks", json={"action": "retrieve", "id": task_id})
+        record: dict[str, Any] = answer.json()
+        if record.get("finished_at"):
+            return record
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"task {task_id} did not finish")

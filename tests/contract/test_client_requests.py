@@ -84,33 +84,32 @@ def validate_requests(recorder: Recorder) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("params", GENERATIONS, ids=lambda p: ",".join(sorted(p)))
-async def test_generation_requests(
-    recorded: tuple[AceDataImagesClient, Recorder], params: dict[str, Any]
+CALLS = [
+    *(
+        pytest.param("agenerate", "/openai/images/generations", p, id=",".join(sorted(p)))
+        for p in GENERATIONS
+    ),
+    *(
+        pytest.param("aedit", "/openai/images/edits", p, id=f"edit-{name}")
+        for name, p in zip(["one", "two", "nano"], EDITS, strict=True)
+    ),
+    *(
+        pytest.param("aedit", "/openai/images/edits multipart", p, id=f"upload-{name}")
+        for name, p in zip(["one", "two", "mask"], UPLOADS, strict=True)
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "sent_as", "params"), CALLS)
+async def test_every_request_validates(
+    recorded: tuple[AceDataImagesClient, Recorder],
+    method: str,
+    sent_as: str,
+    params: dict[str, Any],
 ) -> None:
     client, recorder = recorded
-    await client.agenerate(**params)
-    assert "/openai/images/generations" in validate_requests(recorder)
-    recorder.validate_all()
-
-
-@pytest.mark.parametrize("params", EDITS, ids=["one", "two", "nano"])
-async def test_edit_requests(
-    recorded: tuple[AceDataImagesClient, Recorder], params: dict[str, Any]
-) -> None:
-    client, recorder = recorded
-    await client.aedit(**params)
-    assert "/openai/images/edits" in validate_requests(recorder)
-    recorder.validate_all()
-
-
-@pytest.mark.parametrize("params", UPLOADS, ids=["one", "two", "mask"])
-async def test_upload_requests(
-    recorded: tuple[AceDataImagesClient, Recorder], params: dict[str, Any]
-) -> None:
-    client, recorder = recorded
-    await client.aedit(**params)
-    assert "/openai/images/edits multipart" in validate_requests(recorder)
+    await getattr(client, method)(**params)
+    assert sent_as in validate_requests(recorder)
     recorder.validate_all()
 
 

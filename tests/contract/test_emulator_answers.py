@@ -8,9 +8,7 @@ variant presets. Under variant B every error body also satisfies the strict ``Er
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -18,10 +16,10 @@ import httpx
 import pytest
 from jsonschema import ValidationError
 from openapi_schema_validator import OAS30Validator
-from PIL import Image
 
 from langchain_acedata_images.emulator import EmulatorConfig, EmulatorState, create_app
 from langchain_acedata_images.emulator.tasks import callback_body
+from tests.emulator_fixtures import png, wait_finished
 
 from .validation import (
     Recorder,
@@ -63,25 +61,8 @@ def state_of(recorder: Recorder) -> EmulatorState:
     return state
 
 
-def png(width: int = 48, height: int = 48) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (width, height), (0, 0, 255, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def data_url() -> str:
     return "data:image/png;base64," + base64.b64encode(png()).decode()
-
-
-async def finished(api: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        record: dict[str, Any] = (
-            await api.post(TASKS, json={"action": "retrieve", "id": task_id})
-        ).json()
-        if record.get("finished_at"):
-            return record
-        await asyncio.sleep(0.01)
-    raise AssertionError("task did not finish")
 
 
 def statuses(recorder: Recorder) -> set[int]:
@@ -98,7 +79,7 @@ async def test_successful_answers_validate(make_api: MakeApi, preset: str) -> No
     submitted = (await api.post(GEN, json={"prompt": "async", **model, "async": True})).json()
     await api.post(EDIT, json={"prompt": "edit", **model, "image": [data_url(), data_url()]})
     await api.post(TASKS, json={"action": "retrieve", "id": submitted["task_id"]})  # running
-    await finished(api, submitted["task_id"])
+    await wait_finished(api, submitted["task_id"])
     await api.post(TASKS, json={"action": "retrieve", "id": "no-such-task"})
     await api.post(TASKS, json={"action": "retrieve_batch", "type": "images", "limit": 3})
     await api.post(TASKS, json={"action": "retrieve_batch", "trace_ids": ["x"], "offset": 1})
@@ -133,7 +114,7 @@ async def test_task_records_validate_ours(make_api: MakeApi, preset: str) -> Non
     submitted = (
         await api.post(GEN, json={"prompt": "x", "model": "gpt-image-2", "async": True})
     ).json()
-    record = await finished(api, submitted["task_id"])
+    record = await wait_finished(api, submitted["task_id"])
     OAS30Validator(component("TaskRecord")).validate(record)
     if preset == "b":
         OAS30Validator(component("TaskRecordDocumented")).validate(record)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,6 +13,7 @@ from PIL import Image
 from langchain_acedata_images.emulator import Dialect, EmulatorConfig, EmulatorState, create_app
 from langchain_acedata_images.emulator.cli import add_arguments, config_from_args
 from langchain_acedata_images.emulator.dialect import FIELD_NAMES
+from tests.emulator_fixtures import png, wait_finished
 
 AUTH = {"authorization": "Bearer dialect-token"}
 GEN = "/openai/images/generations"
@@ -43,23 +43,6 @@ def state_of(api: httpx.AsyncClient) -> EmulatorState:
     assert isinstance(transport, httpx.ASGITransport)
     state: EmulatorState = transport.app.state.emulator  # type: ignore[attr-defined]
     return state
-
-
-def png(width: int = 64, height: int = 64, mode: str = "RGB") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, (width, height), "red").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-async def wait_finished(api: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        record: dict[str, Any] = (
-            await api.post(TASKS, json={"action": "retrieve", "id": task_id})
-        ).json()
-        if record.get("finished_at"):
-            return record
-        await asyncio.sleep(0.01)
-    raise AssertionError("the task did not finish")
 
 
 def test_presets_and_names() -> None:
