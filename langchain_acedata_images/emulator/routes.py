@@ -213,6 +213,8 @@ class Api:
     async def tasks(self, context: Context) -> Response:
         body, dialect = context.body.fields, context.dialect
         action = body.get("action")
+        context.entry.action = _text(action)
+        context.entry.filters = sorted(key for key in body if key != "action")
         if action == "retrieve":
             task = self.state.task(_text(body.get("id")), _text(body.get("trace_id")))
             if task is not None:

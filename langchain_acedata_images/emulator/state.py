@@ -120,6 +120,11 @@ class LogEntry:
     fault: str | None = None
     accepted: bool = False
     """A submission that created (and would have billed) a task."""
+    action: str | None = None
+    """A task request's ``action`` (``retrieve`` or ``retrieve_batch``)."""
+    filters: list[str] = field(default_factory=list)
+    """A task request's other body fields, sorted: tells a status check by ``ids`` from a
+    look-up by ``trace_ids`` or a time-window scan."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

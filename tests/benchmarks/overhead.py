@@ -47,6 +47,7 @@ from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator
 
 from ._common import (
     PROMPT,
+    TASKS,
     TOKEN,
     BenchResult,
     Goal,
@@ -193,6 +194,11 @@ def _orders(names: list[str], rounds: int) -> list[list[str]]:
     return orders + [[FRESH]] * rounds
 
 
+def _is_lookup(entry: dict[str, Any]) -> bool:
+    """An exactly-once look-up: a task request by ``trace_ids`` or a time window, not by id."""
+    return entry["path"] == TASKS and not {"id", "ids"} & set(entry["filters"])
+
+
 def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str, float]:
     """Requests per call of each path, from the emulator's task list and request log.
 
@@ -204,22 +210,19 @@ def _requests_per_call(emulator: RunningEmulator, paths: list[str]) -> dict[str,
     requests: Counter[str | None] = Counter()
     current: str | None = None
     for entry in emulator.state.log():
-        # A retrieve_batch names no single task: calls run one at a time, so it belongs to
-        # the call whose submission came last.
+        if _is_lookup(entry):
+            continue
+        # A retrieve_batch by ids names no single task: calls run one at a time, so it belongs
+        # to the call whose submission came last.
         current = path_of_task.get(entry["task_id"], current if entry["task_id"] is None else None)
         requests[current] += 1
     return {name: requests[name] / calls[name] for name in paths}
 
 
 def _lookups_per_keyed_call(emulator: RunningEmulator, rounds: int) -> float:
-    """``/openai/tasks`` requests that name no task (the exactly-once look-ups) per call of the
-    keyed tool paths (every ``tool.*`` path but the ``exactly_once=False`` one)."""
-    lookups = sum(
-        1
-        for entry in emulator.state.log()
-        if entry["path"] == "/openai/tasks" and not entry["task_id"]
-    )
-    return lookups / (3 * rounds)
+    """Exactly-once look-ups per call of the keyed tool paths (every ``tool.*`` path but the
+    ``exactly_once=False`` one)."""
+    return sum(1 for entry in emulator.state.log() if _is_lookup(entry)) / (3 * rounds)
 
 
 @dataclass
@@ -306,18 +309,21 @@ def _table(title: str, block: _Block) -> Table:
 
 
 def _goals(method: str, block: _Block) -> list[Goal]:
-    tool_p50 = percentile(block.samples[TOOL.format(method)], 50)
+    """The tool doing the same requests as raw httpx: ``exactly_once=False``, as the keyed
+    tool's look-up is a request raw httpx does not make (reported on its own in the notes)."""
+    tool_p50 = percentile(block.samples[UNKEYED.format(method)], 50)
     raw_p50 = percentile(block.samples[RAW], 50)
     net = (tool_p50 - block.wait) / (raw_p50 - block.wait)
+    subject = f"tool.{method} without the look-up"
     return [
         Goal(
-            f"tool.{method} extra p50 over raw pooled httpx",
+            f"{subject}: extra p50 over raw pooled httpx",
             ms(tool_p50 - raw_p50),
             GOAL_EXTRA_MS,
             " ms",
         ),
-        Goal(f"tool.{method} p50 ratio to raw pooled httpx", tool_p50 / raw_p50, GOAL_RATIO, "×"),
-        Goal(f"tool.{method} p50 ratio, net of the first-poll wait", net, GOAL_RATIO, "×"),
+        Goal(f"{subject}: p50 ratio to raw pooled httpx", tool_p50 / raw_p50, GOAL_RATIO, "×"),
+        Goal(f"{subject}: p50 ratio, net of the first-poll wait", net, GOAL_RATIO, "×"),
     ]
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from tests.benchmarks.__main__ import BENCHMARKS, run_benchmark
 from tests.benchmarks._common import BenchResult
+from tests.benchmarks.import_time import BASETOOL, PACKAGE, TOOL
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(120)]
 
@@ -90,7 +91,8 @@ def _check_memory(figures: dict[str, Any]) -> None:
 def _check_import_time(figures: dict[str, Any]) -> None:
     medians = figures["median_ms"]
     assert all(value > 0 for value in medians.values())
-    assert figures["ratio_to_module"] > 1  # the package imports langchain_core.tools
+    # The package is lazy; its tool builds on BaseTool, which it must import.
+    assert medians[PACKAGE] < medians[BASETOOL] < medians[TOOL]
 
 
 def _check_definition_size(figures: dict[str, Any]) -> None:
