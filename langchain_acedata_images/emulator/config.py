@@ -219,6 +219,10 @@ class EmulatorConfig:
     """Seconds a callback POST may take."""
     force_sync: bool = False
     """Answer ``async: true`` submissions synchronously with ``data`` (as some deployments do)."""
+    finish_before_answer: bool = False
+    """Run each async task (and its callback) to its end before answering the submission with
+    its ids, so the first status check finds it finished: deterministic request counts for
+    benchmarks and tests."""
     mismatched_tokens: frozenset[str] = frozenset()
     """Tokens answered with 400 ``token_mismatched`` (a token of another API)."""
     dialect: Dialect = field(default_factory=Dialect)
@@ -253,6 +257,7 @@ class EmulatorConfig:
             "seed": int,
             "allow_external_callbacks": _flag,
             "force_sync": _flag,
+            "finish_before_answer": _flag,
             "public_base_url": str,
             "max_image_bytes": int,
             "mismatched_tokens": _token_set,

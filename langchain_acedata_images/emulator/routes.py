@@ -196,7 +196,11 @@ class Api:
         ids = {k: v for k, v in {"task_id": task.id, "trace_id": job.trace_id}.items() if v}
         background = job.callback_url or (job.asynchronous and not self.config.force_sync)
         if background or spoiled == faults.TIMEOUT_AFTER_ACCEPT:
-            self._spawn(self.runner.run(task, sources, base, outcome))
+            run = self.runner.run(task, sources, base, outcome)
+            if self.config.finish_before_answer:
+                await run
+            else:
+                self._spawn(run)
             if spoiled == faults.TIMEOUT_AFTER_ACCEPT:
                 return context.errors.timeout(trace_id=job.trace_id)
             return await faults.spoil(state, spoiled, JSONResponse(ids))

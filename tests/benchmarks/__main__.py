@@ -83,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
 
     goals = [goal for result in results for goal in result.goals]
     missed = [goal for goal in goals if not goal.met]
-    print(f"## Summary: {len(goals) - len(missed)} of {len(goals)} goals met")
-    for goal in missed:
-        print(goal.line())
+    if args.quick:
+        print(f"## Summary: {len(goals)} goals reported; the full form judges them")
+    else:
+        print(f"## Summary: {len(goals) - len(missed)} of {len(goals)} goals met")
+        for goal in missed:
+            print(goal.line())
     for note in _common.WORKAROUND_USED:
         print(f"\nNote: {note}")
     if args.write:

@@ -98,8 +98,9 @@ class Goal:
     def met(self) -> bool:
         return self.measured <= self.limit
 
-    def line(self) -> str:
-        mark = "met" if self.met else "MISSED"
+    def line(self, judged: bool = True) -> str:
+        """``met``/``MISSED``; a quick run is too short to judge a goal, so it only reports."""
+        mark = ("met" if self.met else "MISSED") if judged else "quick form, not judged"
         measured, limit = fmt(self.measured), fmt(self.limit)
         if measured == limit and not self.met:
             measured = f"{self.measured:.4f}"
@@ -125,7 +126,8 @@ class BenchResult:
         parts = [f"### {self.title} ({form}, {self.seconds:.1f} s)"]
         parts += [table.markdown() for table in self.tables]
         if self.goals:
-            parts.append("Goals:\n" + "\n".join(goal.line() for goal in self.goals))
+            lines = [goal.line(judged=not self.quick) for goal in self.goals]
+            parts.append("Goals:\n" + "\n".join(lines))
         if self.notes:
             parts.append("Notes:\n" + "\n".join(f"- {note}" for note in self.notes))
         return "\n\n".join(parts) + "\n"

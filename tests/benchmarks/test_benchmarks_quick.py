@@ -36,10 +36,12 @@ def _numbers(value: Any) -> list[float]:
 
 def _check_overhead(figures: dict[str, Any]) -> None:
     for block in ("sync", "async"):
-        assert figures[block]["first_poll_wait_ms"] >= figures["first_poll_ms"]
+        # Jobs finish before their answer: every path makes the submission and one check,
+        # and each keyed tool call one look-up besides.
+        assert figures[block]["lookups_per_keyed_call"] == 1
         for path in figures[block]["paths"].values():
-            assert 0 < path["p50_ms"] <= path["p90_ms"] <= path["p99_ms"]
-            assert path["requests_per_call"] >= 2  # the submission and at least one poll
+            assert figures["job_ms"] < path["p50_ms"] <= path["p90_ms"] <= path["p99_ms"]
+            assert path["requests_per_call"] == 2
 
 
 def _check_concurrency(figures: dict[str, Any]) -> None:
@@ -131,9 +133,11 @@ def test_every_benchmark_has_a_check() -> None:
 @pytest.mark.parametrize("name", list(BENCHMARKS))
 def test_quick_benchmark(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     result: BenchResult = run_benchmark(name, quick=True)
+    report = result.markdown()
     with capsys.disabled():
-        print("\n" + result.markdown())
+        print("\n" + report)
 
+    assert "MISSED" not in report  # too short a run to judge a goal: it only reports
     assert result.quick
     assert result.tables
     for table in result.tables:

@@ -238,12 +238,14 @@ def test_fault_config_rules_and_environment() -> None:
             "ACEDATA_EMULATOR_LATENCY": "2.5",
             "ACEDATA_EMULATOR_TOKENS": "a, b",
             "ACEDATA_EMULATOR_FORCE_SYNC": "yes",
+            "ACEDATA_EMULATOR_FINISH_BEFORE_ANSWER": "1",
             "ACEDATA_EMULATOR_FAULTS": '{"error_rates": {"429": 0.1}, "retry_after": 3}',
         }
     )
     assert config.latency == 2.5
     assert config.tokens == frozenset({"a", "b"})
     assert config.force_sync is True
+    assert config.finish_before_answer is True
     assert config.faults.error_rates == {429: 0.1}
     with pytest.raises(ValueError, match="ACEDATA_EMULATOR_LATENCY"):
         EmulatorConfig.from_env({"ACEDATA_EMULATOR_LATENCY": "soon"})

@@ -85,6 +85,20 @@ async def test_synchronous_answers_are_used_directly(mode: str) -> None:
         assert emulator.stats()["by_path"].get("/openai/tasks", 0) == 0
 
 
+async def test_jobs_finished_before_the_answer_need_one_status_check(mode: str) -> None:
+    # Without the setting, a 0.6 s job is still running at the poller's first check (0.5 s).
+    config = EmulatorConfig(latency=0.6, queue_delay=0.0, finish_before_answer=True)
+    with run_emulator(config) as emulator:
+        async with emulator_client(emulator.base_url) as client:
+            for index in range(2):
+                result = await call(client, mode, "generate", prompt=f"instant {index}")
+                assert isinstance(result, ImageGenerationResult)
+                assert result.images
+        stats = emulator.stats()
+        assert stats["submissions"] == 2
+        assert stats["by_path"]["/openai/tasks"] == 2  # one check per job, which finds it done
+
+
 @pytest.mark.parametrize(
     ("fmt", "pil_format", "mode_"), [("jpeg", "JPEG", "RGB"), ("webp", "WEBP", "RGB")]
 )
