@@ -90,6 +90,16 @@ def test_the_readme_stands_alone() -> None:
         assert (ROOT / path).exists(), path
 
 
+def test_the_validation_table_names_every_model() -> None:
+    from langchain_acedata_images import MODEL_RULES
+
+    section = README.split("### Validation", 1)[1].split("\n### ", 1)[0]
+    named = set(re.findall(r"[\w.:-]+", section))
+    assert set(MODEL_RULES) <= named, set(MODEL_RULES) - named
+    intro = README.split("\n## ", 1)[0]
+    assert all(f"`{model}`" in intro for model in MODEL_RULES)
+
+
 def test_install_commands_work_from_a_clone() -> None:
     installs = [line for lang, code in BLOCKS if lang == "bash" for line in code.splitlines()]
     installs = [line for line in installs if line.startswith("pip install")]

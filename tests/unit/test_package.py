@@ -19,6 +19,11 @@ def test_every_public_name_resolves(name: str) -> None:
         assert value.__module__.startswith("langchain_acedata_images.")
 
 
+def test_the_lazy_table_lists_exactly_the_public_names() -> None:
+    lazy = set(langchain_acedata_images._MODULE_OF)
+    assert lazy == {*langchain_acedata_images.__all__, "CallbackReceiver"} - {"__version__"}
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'OpenAIGenerate'"):
         langchain_acedata_images.OpenAIGenerate  # type: ignore[attr-defined]  # noqa: B018
