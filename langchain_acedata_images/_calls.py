@@ -173,9 +173,10 @@ class Resume:
 
     def _waits(self) -> list[Flow[Any]]:
         if len(self.ids) <= 1:
+            # A job found by trace id keeps it: a record may not carry it (servers that give
+            # tasks their own trace ids), and the caller knows the job by it.
             task_id = self.ids[0] if self.ids else None
-            trace_id = None if task_id else self.trace_id
-            return [resume_flow(self.base, task_id, trace_id, self.max_wait)]
+            return [resume_flow(self.base, task_id, self.trace_id, self.max_wait)]
         return [resume_flow(self.base, task_id, None, self.max_wait) for task_id in self.ids]
 
     def absorb(self, ended: Sequence[Ended]) -> list[Flow[Any]]:

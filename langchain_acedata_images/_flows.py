@@ -94,7 +94,7 @@ def _submit_once(
                 trace_id=job.trace_id,
                 maybe_submitted=True,
             )
-        yield Sleep(CLAIM_WAIT)
+        yield Sleep(min(CLAIM_WAIT, job.deadline - base._clock()))  # never past max_wait
     try:
         record = yield from earlier_job_flow(base, job)
         if record is None:

@@ -83,6 +83,13 @@ EQUIVALENT: dict[str, str] = {
     "errors.x_error_from_response__mutmut_76": "500 is in TRANSIENT_STATUSES anyway",
     "_flows.x_image_flow__mutmut_16": "getattr default None or 0: both falsy",
     "_flows.x_image_flow__mutmut_92": "job.task_id was set from record.id just before",
+    "_flows.x_image_flow__mutmut_93": "job.task_id was set from record.id just before",
+    "_flows.x_submit_flow__mutmut_60": "answered None and False are both false",
+    "_flows.x_submit_flow__mutmut_98": "only a 429 verdict carries retry_after; it has its "
+    "own branch",
+    "_flows.x_submit_flow__mutmut_100": "only a 429 verdict carries retry_after; it has its "
+    "own branch",
+    "_flows.x_read_stream__mutmut_37": "answered None and False are both false",
     "_flows.x_read_stream__mutmut_22": "the cause only picks the settle window: None and a "
     "TransportError both get none",
     "_outcomes.xǁSubmissionǁfrom_answer__mutmut_18": "only 'finished_at is set' matters",

@@ -27,6 +27,8 @@ from langchain_acedata_images import (
     TaskNotFoundError,
     TransportError,
 )
+from langchain_acedata_images._flows import CLAIM_WAIT
+from langchain_acedata_images._idempotency import derive_trace_id
 from tests.conftest import BASE_URL, FakeClock, make_client, mock_api, task_answers
 from tests.helpers import EDITS, GEN, TASKS
 
@@ -153,6 +155,118 @@ def test_a_retry_never_sleeps_past_the_deadline(api: respx.MockRouter, clock: Fa
     with pytest.raises(RateLimitError):
         client.generate(prompt="fox")
     assert clock.sleeps == []
+
+
+def test_429s_do_not_spend_the_retry_budget(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "1"})
+    submit = api.post(GEN).mock(side_effect=[limited] * 4 + [httpx.Response(200, json=DONE)])
+    result = client.generate(prompt="fox")  # max_retries=2, yet four 429s are waited out
+    assert isinstance(result, ImageGenerationResult)
+    assert submit.call_count == 5
+    assert clock.sleeps == [1.0] * 4
+
+
+def test_a_429_whose_wait_ends_exactly_at_the_deadline_gives_up(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "10"}),
+            httpx.Response(200, json=DONE),
+        ]
+    )
+    with pytest.raises(RateLimitError):
+        client.generate(prompt="fox", max_wait=10.0)
+    assert submit.call_count == 1
+    assert clock.sleeps == []
+
+
+def test_after_a_429_submissions_take_turns_and_hand_the_turn_on(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "1"})]
+        + [httpx.Response(200, json=DONE)] * 2
+    )
+    first = client.generate(prompt="fox")
+    second = client.generate(prompt="cat")  # still in the limited period: needs the turn
+    assert isinstance(first, ImageGenerationResult)
+    assert isinstance(second, ImageGenerationResult)
+    assert submit.call_count == 3
+    assert client._turn is None  # each submission gave its turn back
+
+
+def test_a_shared_pause_past_the_deadline_names_its_wait(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    client._pause_submissions(30.0)
+    with pytest.raises(RateLimitError, match=r"30\.0s") as caught:
+        client.generate(prompt="fox", max_wait=5.0)
+    assert caught.value.retry_after == 30.0
+    assert caught.value.trace_id is not None
+    assert submit.call_count == 0
+
+
+def test_a_client_callback_url_never_overrides_the_requests_own(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    route = api.post(GEN).respond(200, json={"task_id": "t1"})
+    with make_client(clock, callback_url="https://client.test/cb") as client:
+        client.generate(prompt="fox", callback_url="https://request.test/cb", wait=False)
+        assert body_of(route.calls.last)["callback_url"] == "https://request.test/cb"
+
+
+# ------------------------------------------------------- keyed jobs in one client
+
+
+def test_a_keyed_job_waits_while_another_run_submits_it(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    trace_id = derive_trace_id("same-key")
+    assert client._claim(trace_id)  # another run of the key is submitting
+    sleep = clock.sleep
+
+    def other_run_finishes(seconds: float) -> None:
+        sleep(seconds)
+        client._release(trace_id)
+
+    clock.sleep = other_run_finishes  # type: ignore[method-assign]
+    client._sleep = other_run_finishes
+    result = client.generate(prompt="fox", idempotency_key="same-key")
+    assert isinstance(result, ImageGenerationResult)
+    assert clock.sleeps == [CLAIM_WAIT]
+    assert submit.call_count == 1
+    assert client._claim(trace_id)  # the call gave its claim back
+
+
+def test_a_keyed_job_held_by_another_run_past_the_deadline_is_reported(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    trace_id = derive_trace_id("held")
+    client._claim(trace_id)
+    with pytest.raises(TransportError, match="still submitting") as caught:
+        client.generate(prompt="fox", idempotency_key="held", max_wait=1.0)
+    assert caught.value.trace_id == trace_id
+    assert caught.value.maybe_submitted is True
+    assert submit.call_count == 0
+    assert max(clock.sleeps) == CLAIM_WAIT
+    assert sum(clock.sleeps) == pytest.approx(1.0)  # waited until max_wait, not past it
+
+
+def test_a_keyed_streamed_job_still_streams(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    route = api.post(GEN).respond(200, json=DONE)
+    api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    client.generate(prompt="fox", partial_images=1, idempotency_key="streamed")
+    assert route.calls.last.request.headers["accept"] == "text/event-stream, application/json"
+    assert body_of(route.calls.last)["stream"] is True
 
 
 @pytest.mark.parametrize(
@@ -475,3 +589,31 @@ def test_a_resumed_result_keeps_the_best_trace_id(
     result = client.wait_for_task(task_id, trace_id=asked_trace)
     assert result.trace_id == expected
     assert result.task_id == "t1"
+
+
+# ----------------------------------------------------------------------- resuming
+
+
+def test_resuming_by_trace_id_finds_the_job_and_keeps_both_ids(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    # A server that ignores client trace ids: its record carries none of ours.
+    found = {"id": "t9", "trace_id": None, "started_at": 1.0}
+    tasks = api.post(TASKS).mock(
+        side_effect=task_answers(found, {**found, "finished_at": 9.0, "response": DONE})
+    )
+    result = client.wait_for_task(trace_id="lcai-mine")
+    assert (result.task_id, result.trace_id) == ("t9", "lcai-mine")
+    first = json.loads(tasks.calls[0].request.content)
+    assert (first["action"], first["trace_id"]) == ("retrieve", "lcai-mine")
+    assert client.durations is not None
+    assert client.durations._samples == {}  # a resumed job's start is unknown: not learned
+
+
+def test_resuming_a_job_nobody_has_names_the_ids_asked_for(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(TASKS).respond(200, json={})
+    with pytest.raises(TaskNotFoundError) as caught:
+        client.wait_for_task(trace_id="lcai-gone")
+    assert caught.value.trace_id == "lcai-gone"

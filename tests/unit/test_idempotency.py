@@ -24,9 +24,11 @@ from langchain_acedata_images._idempotency import (
     tool_call_key,
     with_arguments,
 )
+from langchain_acedata_images._lookups import CLOCK_SKEW
 from tests.conftest import BASE_URL, FakeClock, make_client, task_answers
 
 GEN = "/openai/images/generations"
+EDITS = "/openai/images/edits"
 TASKS = "/openai/tasks"
 DONE = {"created": 1732500000, "data": [{"url": "https://cdn.test/1.png"}]}
 BODY = {"prompt": "fox", "model": "gpt-image-1", "n": 1}
@@ -170,6 +172,107 @@ def test_keyed_wait_false_attaches_to_a_running_job(
     assert isinstance(handle, ImageTask)
     assert (handle.task_id, handle.status) == ("t-old", "running")
     assert submit.call_count == 0
+
+
+# ----------------------------------------------- the scan (servers that ignore trace ids)
+
+WALL = 1_800_000_000.0
+
+
+def other_job(index: int) -> dict[str, Any]:
+    return record(f"gw-{index}", {**BODY, "prompt": f"someone else's {index}"}, finished_at=1.0)
+
+
+def scan_pages(*pages: list[dict[str, Any]]) -> Any:
+    """A ``/openai/tasks`` side effect answering successive scan pages."""
+    answers = iter(pages)
+    return lambda request: httpx.Response(200, json={"items": next(answers, []), "count": 0})
+
+
+def test_the_scan_pages_through_recent_tasks_until_it_finds_ours(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._wall_clock = lambda: WALL
+    trace_id = derive_trace_id("paged")
+    ours = record("gw-ours", {**BODY, "trace_id": trace_id}, finished_at=5.0, response=DONE)
+    submit = api.post(GEN).respond(200, json={"task_id": "never"})
+    scan = api.post(TASKS).mock(side_effect=scan_pages([other_job(i) for i in range(100)], [ours]))
+    result = client.generate(BODY, idempotency_key="paged")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-old"
+    assert submit.call_count == 0
+    pages = [body_of(call.request) for call in scan.calls]
+    assert [(page["offset"], page["limit"]) for page in pages] == [(0, 100), (100, 100)]
+    assert {page["created_at_min"] for page in pages} == {WALL - client.lookup_window}
+    assert {page["type"] for page in pages} == {"images_generations"}
+
+
+def test_without_our_trace_id_the_newest_job_with_the_same_request_is_ours(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    alike = record("gw-same", dict(BODY), finished_at=5.0, response=DONE)
+    older_alike = {**alike, "id": "t-older"}
+    submit = api.post(GEN).respond(200, json={"task_id": "never"})
+    scan = api.post(TASKS).mock(side_effect=scan_pages([other_job(1), alike, older_alike]))
+    result = client.generate(BODY, idempotency_key="alike")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-old"
+    assert (submit.call_count, scan.call_count) == (0, 1)  # a short page is the last one
+
+
+def test_a_scan_that_finds_only_other_jobs_submits_once(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    submit = api.post(GEN).respond(200, json=DONE)
+    scan = api.post(TASKS).mock(
+        side_effect=scan_pages(*([other_job(i) for i in range(100)] for _ in range(5)))
+    )
+    client.generate(BODY, idempotency_key="new")
+    assert submit.call_count == 1
+    assert [body_of(call.request)["offset"] for call in scan.calls] == [0, 100, 200, 300, 400]
+
+
+def test_an_edit_is_looked_for_among_edits(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    api.post(EDITS).respond(200, json=DONE)
+    scan = api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    client.edit(prompt="make it blue", image="https://cdn.test/in.png", idempotency_key="e")
+    assert body_of(scan.calls[0].request)["type"] == "images_edits"
+
+
+def test_where_trace_ids_are_kept_the_look_up_covers_the_lookup_window(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._wall_clock = lambda: WALL
+    client._trace_ids_honoured = True
+    api.post(GEN).respond(200, json=DONE)
+    lookups = api.post(TASKS).respond(200, json={"items": [], "count": 0})
+    client.generate(prompt="fox", idempotency_key="window")
+    sent = body_of(lookups.calls[0].request)
+    assert sent["created_at_min"] == WALL - client.lookup_window
+    assert sent["trace_ids"] == [derive_trace_id("window")]
+
+
+def test_a_recovery_where_trace_ids_are_ignored_scans_from_the_submission_time(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+) -> None:
+    client._wall_clock = lambda: WALL
+    client._trace_ids_honoured = False
+    submit = api.post(GEN).respond(504, json=TIMEOUT_504)
+
+    def tasks(request: httpx.Request) -> httpx.Response:
+        sent = body_of(submit.calls[0].request)
+        item = record("gw-7", sent, finished_at=9.0, response=DONE)
+        return httpx.Response(200, json={"items": [item], "count": 1})
+
+    lookups = api.post(TASKS).mock(side_effect=tasks)
+    result = client.generate(prompt="fox")
+    assert isinstance(result, ImageGenerationResult)
+    sent = [body_of(call.request) for call in lookups.calls]
+    # Known to ignore trace ids: no retrieve by trace_id, straight to the scan.
+    assert {body["action"] for body in sent} == {"retrieve_batch"}
+    assert sent[0]["created_at_min"] == WALL - CLOCK_SKEW
 
 
 # ----------------------------------------------------- the documented 504 `timeout`
