@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import (
-    _common,
     concurrency,
     definition_size,
     import_time,
@@ -64,13 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short form (seconds, not minutes)")
     parser.add_argument("--write", action="store_true", help=f"write results to {LATEST.name}")
     parser.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
-    parser.add_argument(
-        "--emulator-as-is",
-        action="store_true",
-        help="do not give the emulator's listener IPPROTO_TCP (see _common.loopback_emulator)",
-    )
     args = parser.parse_args(argv)
-    _common.NODELAY_WORKAROUND = not args.emulator_as_is
 
     environment = _environment()
     form = "quick" if args.quick else "full"
@@ -89,13 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"## Summary: {len(goals) - len(missed)} of {len(goals)} goals met")
         for goal in missed:
             print(goal.line())
-    for note in _common.WORKAROUND_USED:
-        print(f"\nNote: {note}")
     if args.write:
         document = {
             "form": form,
             "environment": environment,
-            "emulator_workaround": list(_common.WORKAROUND_USED),
             "results": {result.name: result.to_json() for result in results},
         }
         LATEST.write_text(json.dumps(document, indent=2) + "\n")

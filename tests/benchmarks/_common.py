@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,69 +169,11 @@ def timed(call: Callable[[], object]) -> float:
 
 # ------------------------------------------------------------------- loopback emulator
 
-#: Give the emulator's listening socket the TCP protocol number (see ``loopback_emulator``).
-#: ``python -m tests.benchmarks --emulator-as-is`` turns this off.
-NODELAY_WORKAROUND = True
-#: Set when the workaround was needed, i.e. the emulator created a protocol-0 listener.
-WORKAROUND_USED: list[str] = []
-
-_WORKAROUND_NOTE = (
-    "emulator workaround applied: run_emulator() binds socket.socket(AF_INET) with proto=0, so "
-    "asyncio never sets TCP_NODELAY on accepted connections and every answer waits ~40 ms for "
-    "a delayed ACK; the benchmarks created that socket with IPPROTO_TCP (run with "
-    "--emulator-as-is to measure without it)"
-)
-
-
-class _TcpSocketModule:
-    """Stands in for the ``socket`` module inside ``emulator.server`` while it binds."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(socket, name)
-
-    @staticmethod
-    def socket(
-        family: int = socket.AF_INET,
-        type: int = socket.SOCK_STREAM,
-        proto: int = 0,
-        fileno: int | None = None,
-    ) -> socket.socket:
-        inet = family in (socket.AF_INET, socket.AF_INET6)
-        if fileno is None and inet and type == socket.SOCK_STREAM and proto == 0:
-            proto = socket.IPPROTO_TCP
-            if _WORKAROUND_NOTE not in WORKAROUND_USED:
-                WORKAROUND_USED.append(_WORKAROUND_NOTE)
-        return socket.socket(family, type, proto, fileno)
-
-
-@contextmanager
-def _tcp_listener() -> Iterator[None]:
-    from langchain_acedata_images.emulator import server
-
-    namespace = vars(server)
-    real = namespace["socket"]
-    namespace["socket"] = _TcpSocketModule()
-    try:
-        yield
-    finally:
-        namespace["socket"] = real
-
 
 @contextmanager
 def loopback_emulator(config: EmulatorConfig) -> Iterator[RunningEmulator]:
-    """The project's emulator on 127.0.0.1, in a background thread of this process.
-
-    asyncio enables TCP_NODELAY only on sockets whose ``proto`` is ``IPPROTO_TCP``; the
-    emulator's listener is made with ``proto=0``, so its answers (headers and body are two
-    writes) stall on delayed ACKs. Unless disabled, the listener is created with the TCP
-    protocol number instead; nothing else about the emulator changes.
-    """
-    with ExitStack() as stack:
-        if NODELAY_WORKAROUND:
-            with _tcp_listener():
-                emulator = stack.enter_context(run_emulator(config, host=LOOPBACK))
-        else:
-            emulator = stack.enter_context(run_emulator(config, host=LOOPBACK))
+    """The project's emulator on 127.0.0.1, in a background thread of this process."""
+    with run_emulator(config, host=LOOPBACK) as emulator:
         if urlsplit(emulator.base_url).hostname != LOOPBACK:
             raise RuntimeError(f"the emulator is not on loopback: {emulator.base_url}")
         yield emulator
@@ -354,14 +296,9 @@ class EmulatorProcess:
 
 @contextmanager
 def emulator_process(**config: float) -> Iterator[EmulatorProcess]:
-    """Serve ``EmulatorConfig(**config)`` from ``python -m tests.benchmarks._common``.
-
-    The child applies the same listener workaround as :func:`loopback_emulator` and stops
-    when its stdin closes.
-    """
+    """Serve ``EmulatorConfig(**config)`` from ``python -m tests.benchmarks._common``; the
+    child stops when its stdin closes."""
     command = [sys.executable, "-m", "tests.benchmarks._common", json.dumps(config)]
-    if not NODELAY_WORKAROUND:
-        command.append("--emulator-as-is")
     child = subprocess.Popen(
         command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -371,11 +308,7 @@ def emulator_process(**config: float) -> Iterator[EmulatorProcess]:
         line = child.stdout.readline()
         if not line:
             raise RuntimeError("the emulator process did not start")
-        announced = json.loads(line)
-        for note in announced["workaround"]:
-            if note not in WORKAROUND_USED:
-                WORKAROUND_USED.append(note)
-        yield EmulatorProcess(announced["base_url"])
+        yield EmulatorProcess(json.loads(line)["base_url"])
     finally:
         child.stdin.close()
         try:
@@ -387,10 +320,8 @@ def emulator_process(**config: float) -> Iterator[EmulatorProcess]:
 
 
 def _serve_child(argv: list[str]) -> None:
-    global NODELAY_WORKAROUND
-    NODELAY_WORKAROUND = "--emulator-as-is" not in argv
     with loopback_emulator(EmulatorConfig(**json.loads(argv[0]))) as emulator:
-        print(json.dumps({"base_url": emulator.base_url, "workaround": WORKAROUND_USED}))
+        print(json.dumps({"base_url": emulator.base_url}))
         sys.stdout.flush()
         sys.stdin.read()
 
