@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +143,7 @@ class EmulatorState:
         self._dice = random.Random(self.config.seed)
         self._tasks: dict[str, Task] = {}
         self._task_by_trace: dict[str, str] = {}
+        self._position: dict[str, int] = {}  # creation order, for look-ups by id
         self._files: OrderedDict[str, StoredFile] = OrderedDict()
         self._stored_bytes = 0
         self._log: list[LogEntry] = []
@@ -198,6 +199,7 @@ class EmulatorState:
                 owner=owner,
             )
             self._tasks[task.id] = task
+            self._position[task.id] = len(self._position)
             if job.trace_id:
                 self._task_by_trace.setdefault(job.trace_id, task.id)
             return task
@@ -211,10 +213,13 @@ class EmulatorState:
                 return self._tasks.get(found) if found else None
             return None
 
-    def tasks(self) -> list[Task]:
-        """All tasks, oldest first."""
+    def tasks(self, ids: Collection[str] | None = None) -> list[Task]:
+        """All tasks, or those with ``ids`` (found without a scan), oldest first."""
         with self._lock:
-            return list(self._tasks.values())
+            if ids is None:
+                return list(self._tasks.values())
+            found = [self._tasks[task_id] for task_id in set(ids) if task_id in self._tasks]
+            return sorted(found, key=lambda task: self._position[task.id])
 
     # -------------------------------------------------------------------------- files
 
@@ -285,6 +290,7 @@ class EmulatorState:
         with self._lock:
             self._tasks.clear()
             self._task_by_trace.clear()
+            self._position.clear()
             self._files.clear()
             self._stored_bytes = 0
             self._log.clear()

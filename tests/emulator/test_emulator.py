@@ -118,6 +118,20 @@ async def test_async_task_life_cycle(api: httpx.AsyncClient) -> None:
     assert missing.json() == {}
 
 
+async def test_a_batch_by_ids_lists_those_tasks_newest_first(api: httpx.AsyncClient) -> None:
+    ids = [(await generate(api, **{"async": True}))["task_id"] for _ in range(4)]
+    asked = [ids[2], ids[0], "unknown", ids[3]]
+    batch = {"action": "retrieve_batch", "ids": asked, "limit": 2}
+    answer = (await api.post(TASKS, json=batch, headers=AUTH)).json()
+    assert [item["id"] for item in answer["items"]] == [ids[3], ids[2]]
+    assert answer["count"] == 3
+    rest = {**batch, "offset": 2}
+    answer = (await api.post(TASKS, json=rest, headers=AUTH)).json()
+    assert [item["id"] for item in answer["items"]] == [ids[0]]
+    entry = state_of(api).log()[-1]
+    assert (entry["action"], entry["filters"]) == ("retrieve_batch", ["ids", "limit", "offset"])
+
+
 @pytest.mark.parametrize(
     ("headers", "code"),
     [
