@@ -10,15 +10,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .client import (
-        AceDataImagesClient,
-        ProgressEvent,
-        new_trace_id,
-    )
-    from .durations import (
-        DurationEstimate,
-        DurationEstimator,
-    )
+    from .client import AceDataImagesClient, ProgressEvent, new_trace_id
+    from .durations import DurationEstimate, DurationEstimator
     from .errors import (
         AceDataImagesError,
         APIError,
@@ -38,10 +31,7 @@ if TYPE_CHECKING:
         TaskTimeoutError,
         TransportError,
     )
-    from .model_rules import (
-        MODEL_RULES,
-        ModelRules,
-    )
+    from .model_rules import MODEL_RULES, ModelRules
     from .models import (
         EditImageInput,
         GeneratedImage,
@@ -53,22 +43,11 @@ if TYPE_CHECKING:
         TaskQuery,
         TaskRecord,
     )
-    from .poller import (
-        PollCadence,
-    )
-    from .polling import (
-        PollSchedule,
-        RetryPolicy,
-    )
-    from .progress import (
-        PROGRESS_EVENT,
-    )
-    from .settings import (
-        AGENT_PROFILE,
-    )
-    from .toolkit import (
-        AceDataImagesToolkit,
-    )
+    from .poller import PollCadence
+    from .polling import PollSchedule, RetryPolicy
+    from .progress import PROGRESS_EVENT
+    from .settings import AGENT_PROFILE
+    from .toolkit import AceDataImagesToolkit
     from .tools import (
         OpenAIEditImageTool,
         OpenAIGenerateImageTool,
