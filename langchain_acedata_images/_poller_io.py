@@ -14,6 +14,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ from .models import TaskRecord
 from .poller import Check, Delivery, PollerCore
 
 logger = logging.getLogger(__name__)
+_JOIN_STEP = 0.01  # how often a caller waiting for an idle thread checks for new watchers
 
 Send = Callable[[dict[str, Any]], Any]
 ASend = Callable[[dict[str, Any]], Awaitable[Any]]
@@ -116,7 +118,17 @@ class SyncPoller:
             self._condition.notify_all()
             thread = self._thread if self._core.idle else None
         if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=1.0)
+            self._join_while_idle(thread)
+
+    def _join_while_idle(self, thread: threading.Thread, timeout: float = 1.0) -> None:
+        """Wait for an idle poller's thread to end, but not once another call watches a job:
+        the thread then serves that call, and this caller has its answer already."""
+        give_up = time.monotonic() + timeout
+        while thread.is_alive() and time.monotonic() < give_up:
+            thread.join(timeout=_JOIN_STEP)
+            with self._condition:
+                if not self._core.idle:
+                    return
 
     def deliver(self, record: TaskRecord) -> None:
         """Resolve the waiters of a finished ``record`` (from a callback)."""

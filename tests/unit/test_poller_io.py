@@ -103,6 +103,29 @@ def test_closing_one_sync_waiter_leaves_the_other_waiting(hub: PollerHub, tasks:
     assert delivery.kind == "finished"
 
 
+def test_a_caller_leaving_an_idle_poller_is_not_held_by_the_next_callers_job(
+    tasks: FakeTasks,
+) -> None:
+    gate = threading.Event()
+
+    def slow_send(body: dict[str, Any]) -> dict[str, Any]:
+        gate.wait(5)  # the poller thread is busy with a check when the first caller leaves
+        return tasks.send(body)
+
+    hub = PollerHub(lambda: PollerCore(FAST), slow_send, tasks.asend, time.monotonic)
+    now = time.monotonic()
+    leaving = hub.sync.watch("t1", origin=now, deadline=now + 30)
+    wait_until(lambda: hub.running == 1)
+    arriving = threading.Timer(0.05, lambda: hub.sync.watch("t2", origin=now, deadline=now + 30))
+    arriving.start()
+    start = time.monotonic()
+    leaving.close()  # idle for a moment, then the thread serves t2: no wait for it to end
+    assert time.monotonic() - start < 0.5
+    arriving.join()
+    gate.set()
+    hub.close()
+
+
 def test_closing_the_hub_ends_sync_waits_and_the_thread(hub: PollerHub) -> None:
     now = time.monotonic()
     waiter = hub.sync.watch("t1", origin=now, deadline=now + 30)
