@@ -244,7 +244,7 @@ class Api:
         owners = _owner_filter(body, dialect)
         matching = [
             task
-            for task in reversed(self.state.tasks(ids))  # newest first
+            for task in reversed(self.state.tasks(ids, trace_ids))  # newest first
             if (ids is None or task.id in ids)
             and (trace_ids is None or task.job.trace_id in trace_ids)
             and (kind in (None, "images") or task.job.kind == kind)

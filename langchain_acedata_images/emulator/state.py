@@ -142,7 +142,7 @@ class EmulatorState:
         self.dialect: Dialect = self.config.dialect
         self._dice = random.Random(self.config.seed)
         self._tasks: dict[str, Task] = {}
-        self._task_by_trace: dict[str, str] = {}
+        self._tasks_of_trace: dict[str, list[str]] = {}
         self._position: dict[str, int] = {}  # creation order, for look-ups by id
         self._files: OrderedDict[str, StoredFile] = OrderedDict()
         self._stored_bytes = 0
@@ -201,7 +201,7 @@ class EmulatorState:
             self._tasks[task.id] = task
             self._position[task.id] = len(self._position)
             if job.trace_id:
-                self._task_by_trace.setdefault(job.trace_id, task.id)
+                self._tasks_of_trace.setdefault(job.trace_id, []).append(task.id)
             return task
 
     def task(self, task_id: str | None = None, trace_id: str | None = None) -> Task | None:
@@ -209,16 +209,28 @@ class EmulatorState:
             if task_id:
                 return self._tasks.get(task_id)
             if trace_id:
-                found = self._task_by_trace.get(trace_id)
-                return self._tasks.get(found) if found else None
+                found = self._tasks_of_trace.get(trace_id)
+                return self._tasks.get(found[0]) if found else None
             return None
 
-    def tasks(self, ids: Collection[str] | None = None) -> list[Task]:
-        """All tasks, or those with ``ids`` (found without a scan), oldest first."""
+    def tasks(
+        self, ids: Collection[str] | None = None, trace_ids: Collection[str] | None = None
+    ) -> list[Task]:
+        """All tasks, or those with ``ids`` and ``trace_ids`` (found without a scan), oldest
+        first."""
         with self._lock:
-            if ids is None:
+            if ids is None and trace_ids is None:
                 return list(self._tasks.values())
-            found = [self._tasks[task_id] for task_id in set(ids) if task_id in self._tasks]
+            chosen = None if ids is None else set(ids)
+            if trace_ids is not None:
+                traced = {
+                    task_id
+                    for trace_id in trace_ids
+                    for task_id in self._tasks_of_trace.get(trace_id, ())
+                }
+                chosen = traced if chosen is None else chosen & traced
+            assert chosen is not None
+            found = [self._tasks[task_id] for task_id in chosen if task_id in self._tasks]
             return sorted(found, key=lambda task: self._position[task.id])
 
     # -------------------------------------------------------------------------- files
@@ -289,7 +301,7 @@ class EmulatorState:
         """Forget tasks, files, log and callbacks (and the fault settings unless told not to)."""
         with self._lock:
             self._tasks.clear()
-            self._task_by_trace.clear()
+            self._tasks_of_trace.clear()
             self._position.clear()
             self._files.clear()
             self._stored_bytes = 0

@@ -130,6 +130,15 @@ async def test_a_batch_by_ids_lists_those_tasks_newest_first(api: httpx.AsyncCli
     assert [item["id"] for item in answer["items"]] == [ids[0]]
     entry = state_of(api).log()[-1]
     assert (entry["action"], entry["filters"]) == ("retrieve_batch", ["ids", "limit", "offset"])
+    await generate(api, trace_id="shared", **{"async": True})
+    await generate(api, trace_id="shared", **{"async": True})  # a duplicate: both are listed
+    by_trace = {"action": "retrieve_batch", "trace_ids": ["shared", "none"]}
+    answer = (await api.post(TASKS, json=by_trace, headers=AUTH)).json()
+    assert answer["count"] == 2
+    assert {item["trace_id"] for item in answer["items"]} == {"shared"}
+    both = {**by_trace, "ids": [answer["items"][1]["id"], ids[0]]}
+    answer = (await api.post(TASKS, json=both, headers=AUTH)).json()
+    assert answer["count"] == 1
 
 
 @pytest.mark.parametrize(
