@@ -1,11 +1,14 @@
 """Which server the command line talks to, and the one notice saying so.
 
-- a token and no base URL: the real API;
+- a token and no base URL: the real API (:data:`REAL_API_URL`), and nothing else leads there;
 - ``--base-url`` (or ``$ACEDATACLOUD_API_BASE_URL``): that server. Without a token only a
   loopback server is accepted (a local emulator, given a placeholder token); another host is
   a clear error, never a silent switch to the emulator;
 - no token and no base URL, or ``--emulator``: an emulator embedded in this process. It starts
   empty on every run, which the notice says for ``task``/``tasks``.
+
+:func:`decide_target` is the whole choice as a pure function of the options and environment
+values; :func:`choose_target` reads the environment and calls it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from ._base import DEFAULT_BASE_URL
 from ._env import ENV, env_base_url, env_value
 from ._offline import emulator_module
 from .client import AceDataImagesClient
@@ -35,6 +39,8 @@ EMPTY_NOTICE = (
     "--base-url http://127.0.0.1:8000 to each command."
 )
 _DEMO_LATENCY = 1.0  # long enough for the progress spinner to show a poll or two
+#: Where a token without a base URL sends requests (tests point it at a loopback stand-in).
+REAL_API_URL = DEFAULT_BASE_URL
 
 
 class UsageError(Exception):
@@ -43,11 +49,20 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where requests go: ``base_url`` None means the embedded emulator."""
+    """Where requests go: ``base_url`` None means the embedded emulator.
+
+    ``flags`` are the options that reach this same server again (for printed commands).
+    """
 
     base_url: str | None
     token: str | None
     notice: str | None = None
+    flags: tuple[str, ...] = ()
+
+    @property
+    def embedded(self) -> bool:
+        """Whether requests go to an emulator that ends with this command."""
+        return self.base_url is None
 
 
 def is_loopback(url: str) -> bool:
@@ -61,29 +76,50 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -> Target:
-    """Decide where requests go from the options and the environment."""
-    token = env_value(ENV.token)
+def decide_target(
+    *,
+    token: str | None,
+    base_url: str | None,
+    env_url: str | None,
+    force_emulator: bool,
+    command: str,
+    real_url: str,
+) -> Target:
+    """Where requests go, from the token, ``--base-url``, ``$ACEDATACLOUD_API_BASE_URL``
+    and ``--emulator`` (pure: the caller reads the environment)."""
     if force_emulator and base_url:
         raise UsageError("--emulator and --base-url exclude each other; pass one of them.")
-    base_url = base_url or (None if force_emulator else env_base_url())
     empty = f"\n{EMPTY_NOTICE}" if command in ("task", "tasks") else ""
     if force_emulator:
-        return Target(None, None, FORCED_NOTICE + empty)
-    if base_url is None:
-        return Target(None, None, EMULATOR_NOTICE + empty) if token is None else Target(None, token)
+        return Target(None, None, FORCED_NOTICE + empty, ("--emulator",))
+    url = base_url or env_url
+    if url is None:
+        if token is None:
+            return Target(None, None, EMULATOR_NOTICE + empty)
+        return Target(real_url, token)
+    flags = ("--base-url", url)
     if token is not None:
-        return Target(base_url, token)
-    if not is_loopback(base_url):
+        return Target(url, token, flags=flags)
+    if not is_loopback(url):
         raise UsageError(
-            f"{ENV.token} is not set, and {base_url} needs it. Set it "
+            f"{ENV.token} is not set, and {url} needs it. Set it "
             f"(export {ENV.token}=...), or leave out --base-url to try the embedded emulator."
         )
-    return Target(
-        base_url,
-        "emulator-token",
-        f"No {ENV.token} set: calling {base_url} with a placeholder "
-        "token (fine for a local emulator).",
+    notice = (
+        f"No {ENV.token} set: calling {url} with a placeholder token (fine for a local emulator)."
+    )
+    return Target(url, "emulator-token", notice, flags)
+
+
+def choose_target(base_url: str | None, *, force_emulator: bool, command: str) -> Target:
+    """Decide where requests go from the options and the environment."""
+    return decide_target(
+        token=env_value(ENV.token),
+        base_url=base_url,
+        env_url=env_base_url(),
+        force_emulator=force_emulator,
+        command=command,
+        real_url=REAL_API_URL,
     )
 
 
@@ -108,9 +144,11 @@ __all__ = [
     "EMPTY_NOTICE",
     "EMULATOR_NOTICE",
     "FORCED_NOTICE",
+    "REAL_API_URL",
     "Target",
     "UsageError",
     "choose_target",
+    "decide_target",
     "is_loopback",
     "open_client",
 ]

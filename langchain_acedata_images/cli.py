@@ -4,7 +4,9 @@ Subcommands ``generate``, ``edit``, ``task``, ``tasks`` and ``emulator``. Image 
 from the request models' fields, and only those fields are sent, so the CLI always offers
 exactly what the tool's schema does. Where requests go is decided by
 :mod:`._cli_connection` (the real API with a token, else the embedded emulator, saying so).
-Problems are reported in one or two lines for people, without tracebacks.
+Every option is checked before any request (:mod:`._cli_checks`); each run is a new job;
+saved images are never lost (:mod:`._cli_saving`). Problems are reported in one line per
+problem for people, without tracebacks, and printed commands can be pasted as they are.
 """
 
 from __future__ import annotations
@@ -12,25 +14,39 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
-from uuid import UUID
+from typing import Any, Literal, NoReturn, Union, get_args, get_origin
+from uuid import UUID, uuid4
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tools import ToolException
 from pydantic import BaseModel, ValidationError
 
-from ._cli_connection import EMULATOR_NOTICE, UsageError, choose_target, open_client
-from ._cli_messages import PROG, error_text, invalid_arguments_text
+from ._cli_checks import (
+    file_stem,
+    http_url,
+    image_dimensions,
+    local_images,
+    max_wait_seconds,
+    writable_directory,
+)
+from ._cli_connection import EMULATOR_NOTICE, Target, UsageError, choose_target, open_client
+from ._cli_messages import PROG, Rerun, error_text, invalid_arguments_text, task_command
+from ._cli_saving import save_for_cli
 from ._env import ENV
 from ._offline import emulator_module
 from .errors import AceDataImagesError
-from .models import EditImageInput, GenerateImageInput, GetTaskInput, TaskQuery, TaskRecord
+from .models import (
+    EditImageInput,
+    GenerateImageInput,
+    GetTaskInput,
+    ImageGenerationResult,
+    TaskQuery,
+    TaskRecord,
+)
 
 DEFAULT_OUT = "generated-images"
 RICH_HINT = 'No progress spinner: it needs the "cli" extra (pip install ".[cli]").'
@@ -85,12 +101,27 @@ def request_values(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in vars(args).items() if name in fields}
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"{PROG} {__version__}"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Generate and edit images with AceDataCloud's OpenAI-compatible image API. "
-        f"Without {ENV.token} the commands run against an embedded emulator (offline).",
+        f"With {ENV.token} set they call the real API; without it, an embedded emulator "
+        "(offline).",
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest="command", required=True)
     helps = {
         "generate": "generate images from a prompt",
@@ -119,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-url",
-        help=f"API base URL (default: ${ENV.base_url} or the public API); without {ENV.token} "
-        "only a local (loopback) server is accepted",
+        type=http_url,
+        help=f"API base URL (default: ${ENV.base_url}, else the real API with {ENV.token}, "
+        "else the embedded emulator); without a token only a local (loopback) server is accepted",
     )
     parser.add_argument(
         "--emulator", action="store_true", help="use the embedded emulator even with a token"
@@ -134,10 +166,13 @@ def _add_output_options(parser: argparse.ArgumentParser, *, named: bool) -> None
     if named:
         parser.add_argument(
             "--name",
+            type=file_stem,
             help="file name for the saved image, without extension: --name fox saves "
             "OUT/fox.png (fox-1.png, fox-2.png, ... for several)",
         )
-    parser.add_argument("--max-wait", type=float, help="seconds to wait for the job")
+    parser.add_argument(
+        "--max-wait", type=max_wait_seconds, help="seconds to wait for the job (above 0)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress spinner")
 
 
@@ -168,7 +203,9 @@ def _progress(enabled: bool) -> Iterator[list[BaseCallbackHandler]]:
         yield [_Spinner(status)]
 
 
-def _run_tool(args: argparse.Namespace, values: dict[str, Any]) -> int:
+def _run_tool(
+    args: argparse.Namespace, values: dict[str, Any], target: Target, rerun: Rerun
+) -> int:
     from .tools import OpenAIEditImageTool, OpenAIGenerateImageTool, OpenAIGetTaskTool
 
     tool_class: Any = {
@@ -176,46 +213,65 @@ def _run_tool(args: argparse.Namespace, values: dict[str, Any]) -> int:
         "edit": OpenAIEditImageTool,
         "task": OpenAIGetTaskTool,
     }[args.command]
-    # Errors surface as exceptions here, to be told to a person rather than to an LLM.
-    options: dict[str, Any] = {"save_dir": args.out, "handle_tool_error": False}
+    # Errors surface as exceptions here, to be told to a person rather than to an LLM. The
+    # images are saved below, not by the tool, so a failed save cannot hide them.
+    options: dict[str, Any] = {"handle_tool_error": False}
     if args.command == "edit":
         options["allow_local_files"] = True
-    target = choose_target(args.base_url, force_emulator=args.emulator, command=args.command)
+    if args.command != "task":
+        # Each run is a new job: a command line is no tool call, so no exactly-once key (it
+        # would bring back this run's job for 24 h). The call id below is fresh for the same
+        # reason; it only makes the tool return its artifact.
+        options["exactly_once"] = False
+    out = writable_directory(args.out)
     client_options = {"max_wait": args.max_wait} if args.max_wait else {}
     with open_client(target, **client_options) as client, _progress(not args.no_progress) as cbs:
         tool = tool_class(client=client, **options)
-        call = {"type": "tool_call", "id": "cli", "name": tool.name, "args": values}
-        message = tool.invoke(call, config={"callbacks": cbs})
-    data = _dump(message.artifact)
-    if getattr(args, "name", None):
-        _rename(data, Path(args.out), args.name)
+        call = {"type": "tool_call", "id": f"cli-{uuid4()}", "name": tool.name, "args": values}
+        outcome = tool.invoke(call, config={"callbacks": cbs}).artifact
+        problem, keep_b64 = None, False
+        if isinstance(outcome, ImageGenerationResult):
+            # Inside the block: the embedded emulator's image URLs end with it.
+            name = getattr(args, "name", None)
+            saved = save_for_cli(outcome, out, name, **client._download_options())
+            outcome, problem, keep_b64 = saved.result, saved.problem, saved.keep_b64
+    data = _dump(outcome, keep_b64=keep_b64)
     print(json.dumps(data, indent=2, ensure_ascii=False))
+    if problem:
+        print(f"{PROG}: {problem}", file=sys.stderr)
+        return 1
     if data.get("status") == "running":
-        print(
-            f"Still running; run `{PROG} task --task-id {data.get('task_id')}` again later.",
-            file=sys.stderr,
-        )
+        later = task_command(rerun, task_id=data.get("task_id"), trace_id=data.get("trace_id"))
+        print(f"Still running; run `{later}` again later.", file=sys.stderr)
     return 0
 
 
-def _dump(result: BaseModel) -> dict[str, Any]:
-    """The result as JSON data, with base64 left out (the images were saved to files)."""
+def _dump(result: BaseModel, *, keep_b64: bool = False) -> dict[str, Any]:
+    """The result as JSON data; base64 is left out unless it is an image's only copy."""
     data = result.model_dump(mode="json", exclude_none=True)
     for image in data.get("images", []):
-        if image.pop("b64_json", None) is not None:
+        if not keep_b64 and image.pop("b64_json", None) is not None:
             image["b64_json"] = "(omitted: saved to path)"
     return data
 
 
-def _rename(data: dict[str, Any], out: Path, name: str) -> None:
-    """Give the saved files the name asked for (replacing files of that name)."""
-    images = [image for image in data.get("images", []) if image.get("path")]
-    for number, image in enumerate(images, 1):
-        saved = Path(image["path"])
-        suffix = f"-{number}" if len(images) > 1 else ""
-        target = out / f"{name}{suffix}{saved.suffix}"
-        os.replace(saved, target)
-        image["path"] = str(target)
+def _edit_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Local files made absolute (from the working directory), and the first image's size
+    kept when no ``--size`` is given and the model accepts it."""
+    values = {**values, "image": local_images("--image", values["image"])}
+    if values.get("mask"):
+        values["mask"] = local_images("--mask", [values["mask"]])[0]
+    if "size" in values:
+        return values
+    dimensions = image_dimensions(values["image"][0])
+    if dimensions is None:  # a URL, a handle, or a file whose size is unknown
+        return values
+    sized = {**values, "size": "{}x{}".format(*dimensions)}
+    try:
+        EditImageInput.model_validate(sized)
+    except ValidationError:  # a size this model does not make: the API chooses
+        return values
+    return sized
 
 
 def _task_line(record: TaskRecord) -> dict[str, Any]:
@@ -231,8 +287,7 @@ def _task_line(record: TaskRecord) -> dict[str, Any]:
     }
 
 
-def _list_tasks(args: argparse.Namespace, query: TaskQuery) -> int:
-    target = choose_target(args.base_url, force_emulator=args.emulator, command=args.command)
+def _list_tasks(target: Target, query: TaskQuery) -> int:
     with open_client(target) as client:
         listing = client.list_tasks(query)
     items = [_task_line(task) for task in listing.items]
@@ -252,17 +307,39 @@ def _serve(argv: list[str]) -> int:
     return 0
 
 
+def _rerun(args: argparse.Namespace, target: Target) -> Rerun:
+    """How a printed ``task`` command reaches this run's server and folder again."""
+    out = getattr(args, "out", DEFAULT_OUT)
+    flags = (*target.flags, *(("--out", out) if out != DEFAULT_OUT else ()))
+    return Rerun(flags, embedded=target.embedded)
+
+
+def _report(error: ToolException | AceDataImagesError, rerun: Rerun) -> int:
+    cause = error.__cause__ if isinstance(error, ToolException) else error
+    text = error_text(cause, rerun) if isinstance(cause, AceDataImagesError) else str(error)
+    print(f"{PROG}: {text}", file=sys.stderr)
+    return 1
+
+
 def _run(args: argparse.Namespace) -> int:
     values = request_values(args)
+    model = REQUEST_MODELS[args.command]
     try:
-        request = REQUEST_MODELS[args.command].model_validate(values)
+        request = model.model_validate(values)
     except ValidationError as error:
-        print(invalid_arguments_text(args.command, error), file=sys.stderr)
+        print(invalid_arguments_text(args.command, error, model.model_fields), file=sys.stderr)
         return 2
-    if args.command == "tasks":
-        assert isinstance(request, TaskQuery)
-        return _list_tasks(args, request)
-    return _run_tool(args, values)
+    if args.command == "edit":
+        values = _edit_values(values)
+    target = choose_target(args.base_url, force_emulator=args.emulator, command=args.command)
+    rerun = _rerun(args, target)
+    try:
+        if args.command == "tasks":
+            assert isinstance(request, TaskQuery)
+            return _list_tasks(target, request)
+        return _run_tool(args, values, target, rerun)
+    except (ToolException, AceDataImagesError) as error:
+        return _report(error, rerun)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -275,14 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
-    except ToolException as error:
-        cause = error.__cause__
-        text = error_text(cause) if isinstance(cause, AceDataImagesError) else str(error)
-        print(f"{PROG}: {text}", file=sys.stderr)
-        return 1
-    except AceDataImagesError as error:
-        print(f"{PROG}: {error_text(error)}", file=sys.stderr)
-        return 1
+    except (ToolException, AceDataImagesError) as error:
+        return _report(error, Rerun())
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130

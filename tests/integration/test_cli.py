@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from PIL import Image
 
 from langchain_acedata_images import EditImageInput, GenerateImageInput
 from langchain_acedata_images.cli import EMULATOR_NOTICE, REQUEST_MODELS, build_parser, main
-from langchain_acedata_images.emulator import RunningEmulator
+from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -150,15 +151,38 @@ def test_task_lookups_in_embedded_mode_say_it_starts_empty(capsys: Capture) -> N
     assert "starts empty on every run" in captured.err
 
 
-def test_a_job_still_running_is_not_resubmitted(
+def test_a_job_still_running_in_the_embedded_emulator_says_to_wait_longer(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Capture
 ) -> None:
     monkeypatch.setenv("ACEDATA_EMULATOR_LATENCY", "30")
     assert main(["generate", "slow", "--max-wait", "0.3", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "still running" in err
-    assert "acedata-images task --task-id" in err
+    assert "larger --max-wait" in err
+    assert "task --task-id" not in err  # that job ends with the command: nothing to fetch
     assert "Traceback" not in err
+
+
+def _printed_command(err: str) -> list[str]:
+    """The command between backticks in a message, as the shell would split it."""
+    command = shlex.split(err.split("`")[1])
+    assert command[0] == "acedata-images"
+    return command[1:]
+
+
+def test_the_still_running_hint_runs_as_printed(tmp_path: Path, capsys: Capture) -> None:
+    out = str(tmp_path / "my images")
+    with run_emulator(EmulatorConfig(latency=1.5, queue_delay=0.01)) as slow:
+        argv = ["generate", "slow", "--max-wait", "0.2", "--out", out, "--base-url", slow.base_url]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "is still running" in err
+        hint = _printed_command(err)
+        assert hint[:2] == ["task", "--task-id"]
+        assert main(hint) == 0  # pasted as printed: same server, same folder
+        result = json.loads(capsys.readouterr().out)
+        assert Path(result["images"][0]["path"]).parent == Path(out)
+        assert slow.stats()["submissions"] == 1
 
 
 def test_a_missing_emulator_extra_is_one_line(
