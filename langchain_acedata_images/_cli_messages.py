@@ -49,9 +49,9 @@ def invalid_arguments_text(
 ) -> str:
     """One line per wrong option with what is allowed; the last says where to read more.
 
-    ``name='value'`` in a message becomes ``--name value``, and ``output_format``
-    ``--output-format``, for each of ``options`` (the request model's fields), so the advice
-    is the command line to type.
+    ``name='value'`` in a message becomes ``--name value``, and ``output_format`` (or a
+    field's name opening the message) ``--output-format``, for each of ``options`` (the
+    request model's fields), so the advice is the command line to type.
     """
 
     def as_flag(found: re.Match[str]) -> str:
@@ -68,6 +68,9 @@ def invalid_arguments_text(
         option = f"--{where.replace('_', '-')}: " if where and where != "prompt" else ""
         for problem in message.splitlines():
             problem = _ASSIGNMENT.sub(as_flag, problem.strip().removeprefix("- "))
+            first = problem.split(" ", 1)[0]
+            if not option and first in options:  # "size 1792x1024 is not supported..."
+                problem = f"--{first.replace('_', '-')}{problem[len(first) :]}"
             lines.append(f"{PROG} {command}: {option}{problem}")
     lines[-1] += f'. Nothing was sent; see "{PROG} {command} --help".'
     return "\n".join(lines)

@@ -346,7 +346,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command != "emulator" and extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        command = f"{PROG} {args.command}"
+        parser.exit(
+            2, f"{command}: unrecognized arguments: {' '.join(extra)} (see {command} --help)\n"
+        )
     try:
         return _serve(extra) if args.command == "emulator" else _run(args)
     except UsageError as error:

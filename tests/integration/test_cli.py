@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 
-from langchain_acedata_images import EditImageInput, GenerateImageInput
+from langchain_acedata_images import AceDataImagesClient, EditImageInput, GenerateImageInput
 from langchain_acedata_images.cli import EMULATOR_NOTICE, REQUEST_MODELS, build_parser, main
 from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, run_emulator
 
@@ -241,3 +244,200 @@ def test_unknown_options_of_other_commands_are_still_errors(capsys: Capture) -> 
         main(["generate", "x", "--bogus"])
     assert done.value.code == 2
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_each_run_is_a_new_job(emulator: RunningEmulator, tmp_path: Path, capsys: Capture) -> None:
+    argv = ["generate", "a fox", "--out", str(tmp_path), "--base-url", emulator.base_url]
+    task_ids = []
+    for _ in range(2):
+        assert main(argv) == 0
+        task_ids.append(json.loads(capsys.readouterr().out)["task_id"])
+    assert task_ids[0] != task_ids[1]
+    assert emulator.stats()["submissions"] == 2
+    # No exactly-once look-up before submitting: a command line is no tool call.
+    assert emulator.stats()["by_path"].get("/openai/tasks", 0) <= 2  # the polls only
+
+
+def test_relative_image_paths_are_read_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (64, 64), (200, 40, 40)).save("mypic.png")
+    assert main(["edit", "make it blue", "--image", "mypic.png", "--out", "images"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert Path(result["images"][0]["path"]).parent == tmp_path / "images"
+
+
+def _exit_code(argv: list[str]) -> int | str | None:
+    """``main``'s exit status, whether returned or raised by argparse."""
+    try:
+        return main(argv)
+    except SystemExit as done:
+        return done.code
+
+
+BAD_FLAGS = {
+    "--max-wait -1": ["--max-wait", "-1"],
+    "--max-wait nan": ["--max-wait", "nan"],
+    "--max-wait inf": ["--max-wait", "inf"],
+    "--max-wait 0": ["--max-wait", "0"],
+    "--max-wait soon": ["--max-wait", "soon"],
+    "--name sub/fox": ["--name", "sub/fox"],
+    "--name ..": ["--name", ".."],
+    "--name empty": ["--name", " "],
+    "--out under a file": ["--out", "FILE/sub"],
+    "--out /proc/nope": ["--out", "/proc/nope"],
+    "--base-url ftp": ["--base-url", "ftp://127.0.0.1/"],
+    "--base-url empty": ["--base-url", ""],
+    "--size": ["--size", "huge"],
+}
+
+
+@pytest.mark.parametrize("flags", list(BAD_FLAGS.values()), ids=list(BAD_FLAGS))
+def test_a_bad_flag_is_one_line_before_any_request(
+    flags: list[str], emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    (tmp_path / "FILE").write_text("not a folder")
+    flags = [flag.replace("FILE", str(tmp_path / "FILE")) for flag in flags]
+    url = [] if "--base-url" in flags else ["--base-url", emulator.base_url]
+    out = [] if "--out" in flags else ["--out", str(tmp_path / "out")]
+    code = _exit_code(["generate", "a fox", *url, *out, *flags])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert flags[0] in err
+    assert emulator.stats()["requests"] == 0
+
+
+def test_a_missing_image_is_one_line_before_any_request(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    code = main(
+        ["edit", "blue", "--image", str(tmp_path / "nope.png"), "--base-url", emulator.base_url]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"--image {tmp_path / 'nope.png'}: no such file" in err
+    assert emulator.stats()["requests"] == 0
+
+
+def test_version(capsys: Capture) -> None:
+    from langchain_acedata_images import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"acedata-images {__version__}"
+
+
+def _failing_writes(monkeypatch: pytest.MonkeyPatch, *, only: Path | None) -> None:
+    """Make saving fail as a full disk does (in ``only``, or everywhere)."""
+    from langchain_acedata_images import storage
+
+    original = storage._write
+
+    def write(plan: Any, directory: Path, index: int, kind: Any, data: bytes) -> Path:
+        if only is None or directory == only.resolve():
+            raise plan.error(f"image {index}: cannot write to {directory}: No space left on device")
+        return original(plan, directory, index, kind, data)
+
+    monkeypatch.setattr(storage, "_write", write)
+
+
+def test_a_failed_save_keeps_the_image_elsewhere_and_says_where(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Capture
+) -> None:
+    out = tmp_path / "out"
+    _failing_writes(monkeypatch, only=out)
+    code = main(["generate", "a fox", "--out", str(out), "--base-url", emulator.base_url])
+    captured = capsys.readouterr()
+    assert code == 1
+    kept = Path(json.loads(captured.out)["images"][0]["path"])
+    assert kept.is_file()
+    assert kept.parent != out
+    assert str(kept) in captured.err
+    assert "No space left on device" in captured.err
+    assert emulator.stats()["submissions"] == 1
+
+
+@pytest.mark.parametrize("response_format", ["url", "b64_json"])
+def test_when_nothing_can_be_saved_the_result_keeps_the_image(
+    response_format: str,
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: Capture,
+) -> None:
+    _failing_writes(monkeypatch, only=None)
+    argv = ["generate", "a fox", "--out", str(tmp_path), "--base-url", emulator.base_url]
+    assert main([*argv, "--response-format", response_format]) == 1
+    captured = capsys.readouterr()
+    image = json.loads(captured.out)["images"][0]
+    if response_format == "url":
+        assert image["url"] in captured.err
+        assert httpx.get(image["url"]).content.startswith(b"\x89PNG")
+    else:
+        assert base64.b64decode(image["b64_json"]).startswith(b"\x89PNG")
+        assert "base64 data printed above" in captured.err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_name_that_cannot_be_applied_keeps_the_file(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    (tmp_path / "fox.png").mkdir()  # something else already has that name
+    argv = ["generate", "a fox", "--out", str(tmp_path), "--name", "fox"]
+    assert main([*argv, "--base-url", emulator.base_url]) == 1
+    captured = capsys.readouterr()
+    kept = Path(json.loads(captured.out)["images"][0]["path"])
+    assert kept.is_file()
+    assert f"it is kept as {kept}" in captured.err
+
+
+def test_a_name_with_an_image_suffix_is_not_doubled(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    argv = ["generate", "a fox", "--out", str(tmp_path), "--name", "fox.png"]
+    assert main([*argv, "--base-url", emulator.base_url]) == 0
+    assert json.loads(capsys.readouterr().out)["images"][0]["path"] == str(tmp_path / "fox.png")
+
+
+def _edited(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture, size: tuple[int, int], *flags: str
+) -> tuple[tuple[int, int], str | None]:
+    """Edit an image of ``size``: the output's size, and the size the request asked for."""
+    source = tmp_path / "in.png"
+    Image.new("RGB", size, (10, 20, 30)).save(source)
+    argv = ["edit", "blue", "--image", str(source), "--out", str(tmp_path), *flags]
+    assert main([*argv, "--base-url", emulator.base_url]) == 0
+    result = json.loads(capsys.readouterr().out)
+    with Image.open(result["images"][0]["path"]) as made:
+        made_size = made.size
+    with AceDataImagesClient("any", base_url=emulator.base_url) as client:
+        record = client.get_task(result["task_id"])
+    assert record is not None
+    asked = (record.request or {}).get("size")
+    return made_size, asked
+
+
+def test_an_edit_keeps_the_input_size(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    assert _edited(emulator, tmp_path, capsys, (1536, 1024)) == ((1536, 1024), "1536x1024")
+    two = ("--model", "gpt-image-2")
+    assert _edited(emulator, tmp_path, capsys, (640, 480), *two) == ((640, 480), "640x480")
+
+
+def test_an_edit_sends_no_size_the_model_cannot_make(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    _, asked = _edited(emulator, tmp_path, capsys, (300, 200))  # not a gpt-image-1 size
+    assert asked is None
+
+
+def test_an_edit_size_given_wins(
+    emulator: RunningEmulator, tmp_path: Path, capsys: Capture
+) -> None:
+    made = _edited(emulator, tmp_path, capsys, (1536, 1024), "--size", "1024x1536")
+    assert made == ((1024, 1536), "1024x1536")

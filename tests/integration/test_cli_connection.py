@@ -9,6 +9,7 @@ the remote host, or the emulator embedded in the command. Nothing leaves 127.0.0
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,3 +143,20 @@ def test_the_real_api_is_the_public_host_with_the_token(
     request: httpx.Request = tasks.calls.last.request
     assert request.headers["authorization"] == f"Bearer {REAL_TOKEN}"
     assert "emulator" not in capsys.readouterr().err
+
+
+def test_the_real_api_hint_runs_as_printed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Capture
+) -> None:
+    config = EmulatorConfig(latency=1.5, queue_delay=0.01, tokens=frozenset({REAL_TOKEN}))
+    with run_emulator(config) as slow_real_api:
+        monkeypatch.setattr(_cli_connection, "REAL_API_URL", slow_real_api.base_url)
+        monkeypatch.setenv("ACEDATACLOUD_API_TOKEN", REAL_TOKEN)
+        assert main(["generate", "slow", "--max-wait", "0.2", "--out", str(tmp_path)]) == 1
+        err = capsys.readouterr().err
+        hint = shlex.split(err.split("`")[1])
+        assert hint[:4] == ["acedata-images", "task", "--task-id", hint[3]]
+        assert "--base-url" not in hint  # the token alone leads back to the real API
+        assert main(hint[1:]) == 0
+        assert Path(json.loads(capsys.readouterr().out)["images"][0]["path"]).is_file()
+        assert slow_real_api.stats()["submissions"] == 1
