@@ -242,8 +242,9 @@ class OpenAIGenerateImageTool(_ImageJobTool):
             from langchain_acedata_images import OpenAIGenerateImageTool
 
             tool = OpenAIGenerateImageTool()  # token from $ACEDATACLOUD_API_TOKEN
-            message = tool.invoke(
-                {"type": "tool_call", "id": "1", "name": "openai_generate_image",
+            message = tool.invoke(  # the id is the exactly-once key: a new one per job
+                {"type": "tool_call", "id": f"call_{uuid.uuid4().hex}",
+                 "name": "openai_generate_image",
                  "args": {"prompt": "a red fox in snow", "size": "1536x1024"}}
             )
             message.artifact.urls

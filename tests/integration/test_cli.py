@@ -7,6 +7,7 @@ import json
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,8 @@ def test_invalid_arguments_are_explained_to_a_person(tmp_path: Path, capsys: Cap
     assert "Nothing was sent" in err
     assert "generate --help" in err
     assert "tool" not in err.lower()
-    assert not list(tmp_path.iterdir())
+    # Nothing half-written, and no empty temporary folder left behind.
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["out", "tmp"]
 
 
 def test_no_token_against_a_real_url_is_a_clear_error(tmp_path: Path, capsys: Capture) -> None:
@@ -331,9 +333,13 @@ def test_version(capsys: Capture) -> None:
     assert capsys.readouterr().out.strip() == f"acedata-images {__version__}"
 
 
-def _failing_writes(monkeypatch: pytest.MonkeyPatch, *, only: Path | None) -> None:
-    """Make saving fail as a full disk does (in ``only``, or everywhere)."""
+def _failing_writes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, only: Path | None) -> None:
+    """Make saving fail as a full disk does (in ``only``, or everywhere); temporary folders
+    are made under ``tmp_path``."""
     from langchain_acedata_images import storage
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
 
     original = storage._write
 
@@ -349,13 +355,13 @@ def test_a_failed_save_keeps_the_image_elsewhere_and_says_where(
     emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: Capture
 ) -> None:
     out = tmp_path / "out"
-    _failing_writes(monkeypatch, only=out)
+    _failing_writes(monkeypatch, tmp_path, only=out)
     code = main(["generate", "a fox", "--out", str(out), "--base-url", emulator.base_url])
     captured = capsys.readouterr()
     assert code == 1
     kept = Path(json.loads(captured.out)["images"][0]["path"])
     assert kept.is_file()
-    assert kept.parent != out
+    assert kept.parent.parent == tmp_path / "tmp"  # a fresh temporary folder
     assert str(kept) in captured.err
     assert "No space left on device" in captured.err
     assert emulator.stats()["submissions"] == 1
@@ -369,9 +375,9 @@ def test_when_nothing_can_be_saved_the_result_keeps_the_image(
     tmp_path: Path,
     capsys: Capture,
 ) -> None:
-    _failing_writes(monkeypatch, only=None)
-    argv = ["generate", "a fox", "--out", str(tmp_path), "--base-url", emulator.base_url]
-    assert main([*argv, "--response-format", response_format]) == 1
+    _failing_writes(monkeypatch, tmp_path, only=None)
+    out = ["--out", str(tmp_path / "out"), "--base-url", emulator.base_url]
+    assert main(["generate", "a fox", *out, "--response-format", response_format]) == 1
     captured = capsys.readouterr()
     image = json.loads(captured.out)["images"][0]
     if response_format == "url":
@@ -380,7 +386,8 @@ def test_when_nothing_can_be_saved_the_result_keeps_the_image(
     else:
         assert base64.b64decode(image["b64_json"]).startswith(b"\x89PNG")
         assert "base64 data printed above" in captured.err
-    assert not list(tmp_path.iterdir())
+    # Nothing half-written, and no empty temporary folder left behind.
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["out", "tmp"]
 
 
 def test_a_name_that_cannot_be_applied_keeps_the_file(
