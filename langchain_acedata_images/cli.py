@@ -298,7 +298,7 @@ def _list_tasks(target: Target, query: TaskQuery) -> int:
 def _serve(argv: list[str]) -> int:
     emulator = emulator_module()
     options = importlib.import_module(".cli", emulator.__name__)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=f"{PROG} emulator", description="Serve a local emulator of the image API."
     )
     options.add_arguments(parser)
