@@ -101,9 +101,10 @@ def decide_target(
     if token is not None:
         return Target(url, token, flags=flags)
     if not is_loopback(url):
+        source = "leave out --base-url" if base_url else f"unset {ENV.base_url}"
         raise UsageError(
             f"{ENV.token} is not set, and {url} needs it. Set it "
-            f"(export {ENV.token}=...), or leave out --base-url to try the embedded emulator."
+            f"(export {ENV.token}=...), or {source} to try the embedded emulator."
         )
     notice = (
         f"No {ENV.token} set: calling {url} with a placeholder token (fine for a local emulator)."
