@@ -172,6 +172,9 @@ def test_progress_streams_and_the_artifact_lands_in_the_state(server: Server, ap
 
     asyncio.run(scenario())
     assert paid_jobs(api) == 1
+    log = server.log(tail=10**7)
+    assert "not stored after" not in log  # the server's checkpoint holding the call was found
+    assert "durability='exit'" not in log
 
 
 def test_a_run_the_server_retries_while_the_job_runs_pays_once(server: Server, api: str) -> None:
