@@ -1,9 +1,11 @@
 """Exactly-once keys: a trace_id derived from a caller's key, and finding a job by its request.
 
 A tool call that runs again (a LangGraph node retry, a resume from a checkpoint after a crash)
-has the same tool call id, so it derives the same trace_id and can find the job the first run
-submitted instead of paying for a second one. Servers that ignore client trace_ids still store
-the request body as sent, so a job is also recognised by its stored ``request``.
+has the same tool call id and runs in the same LangGraph task, so it derives the same trace_id
+and can find the job the first run submitted instead of paying for a second one; a new request
+with a reused tool call id runs in another task, so it is another job. Servers that ignore
+client trace_ids still store the request body as sent, so a job is also recognised by its
+stored ``request``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
 
+from ._graph_run import graph_task
 from .models import TaskRecord
 
 #: Fixed namespace of derived trace ids (uuid5); changing it would orphan every running job.
@@ -37,14 +40,19 @@ def derive_trace_id(key: str, namespace: str | None = None) -> str:
 
 
 def tool_call_key(tool_name: str, tool_call_id: str, config: Mapping[str, Any] | None) -> str:
-    """The idempotency key of one tool call: the tool, the call id and the LangGraph thread.
+    """The idempotency key of one tool call: the thread, the tool, the call id and the task.
 
-    Tool call ids are only unique within a conversation; the thread id of the run's
-    ``RunnableConfig`` (when present) keeps different conversations apart.
+    Tool call ids are only unique within one model answer (providers and scripted models
+    reuse ``call_0``). Run by LangGraph, the key also names the task running the tool (see
+    :func:`._graph_run.graph_task`): a node retry or a resume runs the same task, while another
+    invocation, turn or user gets a new one, so a reused id never returns another call's job.
+    The thread id of the run's ``RunnableConfig`` (when present) keeps conversations apart.
     """
     configurable = (config or {}).get("configurable") or {}
     thread = configurable.get("thread_id") if isinstance(configurable, Mapping) else None
-    return f"{thread or ''}\x1f{tool_name}\x1f{tool_call_id}"
+    key = f"{thread or ''}\x1f{tool_name}\x1f{tool_call_id}"
+    task = graph_task(config)
+    return key if task is None else f"{key}\x1f{task}"
 
 
 @contextmanager

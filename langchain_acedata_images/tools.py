@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, Field, model_validator
 
+from ._graph_run import await_until_durable, wait_until_durable
 from ._idempotency import current_tool_call_key, tool_call_scope
 from ._image_inputs import LoadedImage, aload_image_inputs, load_image_inputs
 from ._llm_schema import LLMArgs
@@ -193,8 +194,9 @@ class _ImageJobTool(JobSettings, _ImageResultTool):
     """Generation and edit: submit a job, wait for it (or not), summarise the result.
 
     Run for a tool call (``tool.invoke(tool_call)``, LangGraph's ``ToolNode``), the job's
-    trace_id derives from the tool call id, its arguments and the run's thread id
-    (``exactly_once``).
+    trace_id derives from the tool call id, its arguments, the run's thread id and LangGraph
+    task (``exactly_once``); under ``durability="async"`` the job is submitted once the
+    checkpoint holding the call is stored (see :mod:`._graph_run`).
     """
 
     @model_validator(mode="after")
@@ -214,12 +216,18 @@ class _ImageJobTool(JobSettings, _ImageResultTool):
     def run(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
         # Only run() sees the tool call id and the RunnableConfig; hand them to _run.
         call_id = kwargs.get("tool_call_id") if self.exactly_once else None
-        with tool_call_scope(self.name, call_id, kwargs.get("config")):
+        config = kwargs.get("config")
+        if call_id:
+            wait_until_durable(config)
+        with tool_call_scope(self.name, call_id, config):
             return super().run(tool_input, *args, **kwargs)
 
     async def arun(self, tool_input: Any, *args: Any, **kwargs: Any) -> Any:
         call_id = kwargs.get("tool_call_id") if self.exactly_once else None
-        with tool_call_scope(self.name, call_id, kwargs.get("config")):
+        config = kwargs.get("config")
+        if call_id:
+            await await_until_durable(config)
+        with tool_call_scope(self.name, call_id, config):
             return await super().arun(tool_input, *args, **kwargs)
 
     def _job_options(self, request: GenerateImageInput | EditImageInput) -> dict[str, Any]:

@@ -58,18 +58,25 @@ def state_graph(base_url: str, saver: SqliteSaver) -> Any:
     return graph.compile(checkpointer=saver)
 
 
-def agent_graph(base_url: str, saver: SqliteSaver) -> Any:
+def agent_graph(base_url: str, saver: SqliteSaver, resuming: bool = False) -> Any:
     from langchain.agents import create_agent
 
-    model = ScriptedChatModel(messages=iter([asks_for_an_image(), AIMessage("Here it is.")]))
+    # The model asked for the image in the first process; resumed, it only answers (asked
+    # again, it would issue a new tool call in a new turn: another job).
+    script = [AIMessage("Here it is.")] if resuming else [asks_for_an_image()]
+    model = ScriptedChatModel(messages=iter([*script, AIMessage("Here it is.")]))
     return create_agent(model, [image_tool(base_url)], checkpointer=saver)
 
 
 def main(kind: str, mode: str, base_url: str, db: str) -> None:
     config: Any = {"configurable": {"thread_id": THREAD}}
     with SqliteSaver.from_conn_string(db) as saver:
-        build = state_graph if kind == "graph" else agent_graph
-        graph = build(base_url, saver)
+        resuming = mode == "resume"
+        graph = (
+            state_graph(base_url, saver)
+            if kind == "graph"
+            else agent_graph(base_url, saver, resuming)
+        )
         start = {"messages": [HumanMessage("Draw a red fox")]}
         state = graph.invoke(start if mode == "start" else None, config)
     tool_message = next(m for m in state["messages"] if isinstance(m, ToolMessage))

@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
-from langgraph.types import RetryPolicy
+from langgraph.types import Command, RetryPolicy, interrupt
 
 from langchain_acedata_images import (
     AceDataImagesClient,
@@ -36,6 +37,7 @@ from tests.emulator_fixtures import (
     remote_reset,
     remote_stats,
 )
+from tests.helpers import ScriptedChatModel
 
 pytestmark = pytest.mark.integration
 
@@ -176,4 +178,71 @@ def test_a_run_killed_while_waiting_resumes_from_its_checkpoint_and_pays_once(
     assert answer["urls"]
     assert answer["urls"][0] in answer["content"]
     assert answer["last"] == "Here it is."
+    assert paid_jobs(base_url) == 1
+
+
+# ----------------------------------------- reused tool call ids (scripted models, some providers)
+
+
+def fixed_id_model() -> ScriptedChatModel:
+    """A model that always issues ``call_0`` for the same image, then answers."""
+
+    def turn() -> list[AIMessage]:
+        return [AIMessage(content="", tool_calls=[image_call("call_0")]), AIMessage("Here it is.")]
+
+    return ScriptedChatModel(messages=iter(turn() + turn()))
+
+
+def image_of(state: dict[str, Any]) -> Any:
+    return [m for m in state["messages"] if isinstance(m, ToolMessage)][-1].artifact
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_two_users_of_one_toolkit_without_a_checkpointer_each_get_their_own_job(
+    base_url: str, mode: str
+) -> None:
+    from langchain.agents import create_agent
+
+    image_tool = OpenAIGenerateImageTool(client=client_for(base_url))
+    ask = {"messages": [("user", "Draw a red fox")]}
+    images = []
+    for _user in range(2):
+        agent = create_agent(fixed_id_model(), [image_tool])
+        state = agent.invoke(ask) if mode == "sync" else asyncio.run(agent.ainvoke(ask))
+        images.append(image_of(state))
+    assert paid_jobs(base_url) == 2
+    assert images[0].task_id != images[1].task_id
+    assert images[0].urls != images[1].urls
+
+
+def test_the_same_call_id_and_prompt_in_a_later_turn_is_a_new_job(base_url: str) -> None:
+    from langchain.agents import create_agent
+
+    image_tool = OpenAIGenerateImageTool(client=client_for(base_url))
+    agent = create_agent(fixed_id_model(), [image_tool], checkpointer=InMemorySaver())
+    thread: Any = {"configurable": {"thread_id": "one-thread"}}
+    first = image_of(agent.invoke({"messages": [("user", "Draw a red fox")]}, thread))
+    again = image_of(agent.invoke({"messages": [("user", "Draw it again")]}, thread))
+    assert paid_jobs(base_url) == 2
+    assert first.task_id != again.task_id
+
+
+def test_a_tool_node_resumed_after_an_interrupt_pays_once(base_url: str) -> None:
+    @tool
+    def confirm(question: str) -> str:
+        """Asks the user."""
+        return str(interrupt(question))
+
+    image_tool = OpenAIGenerateImageTool(client=client_for(base_url))
+    graph = StateGraph(MessagesState)
+    graph.add_node("tools", ToolNode([image_tool, confirm]))
+    graph.add_edge(START, "tools")
+    graph.add_edge("tools", END)
+    app = graph.compile(checkpointer=InMemorySaver())
+    thread: Any = {"configurable": {"thread_id": "interrupted"}}
+    calls = [image_call("call_0"), {"name": "confirm", "args": {"question": "ok?"}, "id": "c1"}]
+    first = app.invoke({"messages": [AIMessage(content="", tool_calls=calls)]}, thread)
+    assert "__interrupt__" in first
+    state = app.invoke(Command(resume="yes"), thread)  # the whole node runs again
+    assert image_of({"messages": state["messages"][:-1]}).urls
     assert paid_jobs(base_url) == 1

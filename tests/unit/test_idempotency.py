@@ -60,6 +60,18 @@ def test_derived_trace_ids_are_stable_and_namespaced() -> None:
     assert derive_trace_id(other_tool) != derive_trace_id(key)
     thread = tool_call_key("openai_generate_image", "call-1", {"configurable": {"thread_id": 7}})
     assert derive_trace_id(thread) != derive_trace_id(key)
+    assert key == "\x1fopenai_generate_image\x1fcall-1"  # keys of running jobs stay valid
+
+
+def test_a_reused_call_id_in_another_langgraph_task_is_another_key() -> None:
+    def in_task(ns: str) -> str:
+        config = {"configurable": {"thread_id": "t", "checkpoint_ns": ns}}
+        return tool_call_key("openai_generate_image", "call_0", config)
+
+    assert in_task("tools:a") == in_task("tools:a")  # a retry or resume runs the same task
+    assert in_task("tools:a") != in_task("tools:b")  # another invocation, turn or user
+    outside = tool_call_key("openai_generate_image", "call_0", {"configurable": {"thread_id": "t"}})
+    assert in_task("tools:a") != outside
 
 
 def test_match_prefers_our_trace_id_and_never_takes_another_callers_job() -> None:
