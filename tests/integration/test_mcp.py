@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -247,3 +249,52 @@ def test_package_and_cli_help_do_not_import_mcp() -> None:
         "assert 'mcp' not in sys.modules, 'mcp imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_streamable_http_delivers_progress_over_sse() -> None:
+    from mcp.client import streamable_http
+
+    # streamable_http_client since mcp 1.2x; the older name before it.
+    connect = getattr(streamable_http, "streamable_http_client", None) or (
+        streamable_http.streamablehttp_client
+    )
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACEDATACLOUD_")}
+    env["ACEDATA_EMULATOR_LATENCY"] = "1.5"  # long enough for a poll or two
+    command = [sys.executable, "-m", "langchain_acedata_images", "mcp", "--transport", "http"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    progress: list[float] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(value)
+
+    try:
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        async with connect(f"http://127.0.0.1:{port}/mcp") as streams:
+            read, write = streams[0], streams[1]
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                result = await session.call_tool(
+                    GENERATE_TOOL, {"prompt": "a fox"}, progress_callback=on_progress
+                )
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert not result.isError, text_of(result)
+    assert len(progress) >= 2
