@@ -298,3 +298,15 @@ async def test_streamable_http_delivers_progress_over_sse() -> None:
         server.wait(10)
     assert not result.isError, text_of(result)
     assert len(progress) >= 2
+
+
+async def test_a_dropped_answer_costs_one_job(
+    client: AceDataImagesClient, emulator: RunningEmulator
+) -> None:
+    emulator.set_faults(drop_after_accept_rate=1.0)
+    async with connected(client) as session:
+        result = await session.call_tool(GENERATE_TOOL, {"prompt": "a fox"})
+    stats = emulator.stats()
+    assert stats["faults"] == {"drop_after_accept": 1}
+    assert not result.isError, text_of(result)  # found by its trace_id, not sent again
+    assert stats["submissions"] == 1
