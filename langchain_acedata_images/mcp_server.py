@@ -149,7 +149,8 @@ class AceDataImagesMCP(FastMCP[Any]):
 
     The client is the caller's to close. ``save_dir`` saves every image (the links then point
     at the files); ``max_wait`` bounds one call's wait, after which it answers with the task
-    id to resume with ``openai_get_task``. ``settings`` go to :class:`FastMCP` (host, port).
+    id to resume with ``openai_get_task``; ``local_files_root`` lets edits read image files
+    under that directory. ``settings`` go to :class:`FastMCP` (host, port).
     """
 
     def __init__(
@@ -158,6 +159,7 @@ class AceDataImagesMCP(FastMCP[Any]):
         *,
         save_dir: str | Path | None = None,
         max_wait: float | None = None,
+        local_files_root: str | Path | None = None,
         **settings: Any,
     ) -> None:
         # FastMCP configures the root logger at this level: keep the host's logs quiet.
@@ -167,6 +169,8 @@ class AceDataImagesMCP(FastMCP[Any]):
         options: dict[str, Any] = {"client": client, "save_dir": save_dir}
         if max_wait is not None:
             options["max_wait"] = max_wait
+        if local_files_root is not None:
+            options.update(allow_local_files=True, local_files_root=local_files_root)
         fresh = AceDataImagesToolkit(**options, exactly_once=False).get_tools()
         keyed = AceDataImagesToolkit(**options).get_tools()
         generate, edit, get_task, list_tasks = fresh
@@ -363,6 +367,7 @@ def build_parser(prog: str = "acedata-images mcp") -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", help="save every image in this directory")
     parser.add_argument("--max-wait", type=float, help="seconds one call waits for its job")
+    parser.add_argument("--local-files", metavar="DIR", help="let edits read image files under DIR")
     return parser
 
 
@@ -385,7 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = choose_target(args.base_url, force_emulator=args.emulator, command="mcp")
     with open_client(target) as client:
         server = AceDataImagesMCP(
-            client, save_dir=args.out, max_wait=args.max_wait, host=args.host, port=args.port
+            client,
+            save_dir=args.out,
+            max_wait=args.max_wait,
+            local_files_root=args.local_files,
+            host=args.host,
+            port=args.port,
         )
         print(f"{SERVER_NAME} MCP server ({args.transport}) ready", file=sys.stderr)
         anyio.run(serve, server, args.transport)

@@ -310,3 +310,18 @@ async def test_a_dropped_answer_costs_one_job(
     assert stats["faults"] == {"drop_after_accept": 1}
     assert not result.isError, text_of(result)  # found by its trace_id, not sent again
     assert stats["submissions"] == 1
+
+
+async def test_edits_read_local_files_only_when_allowed(
+    client: AceDataImagesClient, tmp_path: Any
+) -> None:
+    from tests.emulator_fixtures import png
+
+    (tmp_path / "fox.png").write_bytes(png())
+    call = {"prompt": "make it blue", "image": str(tmp_path / "fox.png")}
+    async with connected(client) as session:
+        refused = await session.call_tool("openai_edit_image", call)
+    async with connected(client, local_files_root=tmp_path) as session:
+        edited = await session.call_tool("openai_edit_image", call)
+    assert refused.isError
+    assert not edited.isError, text_of(edited)
