@@ -192,6 +192,9 @@ class AceDataImagesMCP(FastMCP[Any]):
         self, name: str, arguments: dict[str, Any]
     ) -> CallToolResult:
         """Run one tool call to its end (progress reported while it waits)."""
+        # Overridden with a wider return type: FastMCP's own returns content or a dict, but
+        # the low-level server it registers this with also takes a whole CallToolResult,
+        # which is how isError and structuredContent are set together with resource links.
         entry = self._entries.get(name)
         if entry is None:
             return _error(f"Unknown tool {name!r}; tools: {', '.join(self._entries)}")
