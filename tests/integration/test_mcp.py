@@ -325,3 +325,17 @@ async def test_edits_read_local_files_only_when_allowed(
         edited = await session.call_tool("openai_edit_image", call)
     assert refused.isError
     assert not edited.isError, text_of(edited)
+
+
+def test_without_the_extra_the_command_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['mcp'] = None  # as if the extra were not installed\n"
+        "from langchain_acedata_images import cli\n"
+        "sys.exit(cli.main(['mcp']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert 'pip install ".[mcp]"' in done.stderr
