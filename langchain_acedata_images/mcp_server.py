@@ -150,7 +150,10 @@ class AceDataImagesMCP(FastMCP[Any]):
     The client is the caller's to close. ``save_dir`` saves every image (the links then point
     at the files); ``max_wait`` bounds one call's wait, after which it answers with the task
     id to resume with ``openai_get_task``; ``local_files_root`` lets edits read image files
-    under that directory. ``settings`` go to :class:`FastMCP` (host, port).
+    under that directory. ``local_links=False`` links only images with an http(s) URL: clients
+    such as ``langchain-mcp-adapters`` turn every link into an image URL for the chat model,
+    which cannot fetch ``file://`` or ``acedata-images://``. ``settings`` go to
+    :class:`FastMCP` (host, port).
     """
 
     def __init__(
@@ -160,12 +163,14 @@ class AceDataImagesMCP(FastMCP[Any]):
         save_dir: str | Path | None = None,
         max_wait: float | None = None,
         local_files_root: str | Path | None = None,
+        local_links: bool = True,
         **settings: Any,
     ) -> None:
         # FastMCP configures the root logger at this level: keep the host's logs quiet.
         settings.setdefault("log_level", "WARNING")
         super().__init__(SERVER_NAME, instructions=INSTRUCTIONS, **settings)
         self.client = client
+        self.local_links = local_links
         options: dict[str, Any] = {"client": client, "save_dir": save_dir}
         if max_wait is not None:
             options["max_wait"] = max_wait
@@ -231,8 +236,11 @@ class AceDataImagesMCP(FastMCP[Any]):
         images = [self._image(outcome, index, image) for index, image in enumerate(outcome.images)]
         head = text.splitlines()[0] if text else ""
         note = f" {one_line(outcome.note, 300)}" if outcome.note else ""
-        content: list[ContentBlock] = [TextContent(type="text", text=head + note)]
-        content += [_link(number, image) for number, image in enumerate(images, 1)]
+        content: list[ContentBlock] = [TextContent(type="text", text=head + note + _refs(images))]
+        for number, image in enumerate(images, 1):
+            uri = image.uri if self.local_links else image.url
+            if uri:
+                content.append(_link(number, uri, image.mime_type))
         output = McpImageOutput(
             status="succeeded",
             task_id=outcome.task_id,
@@ -325,12 +333,17 @@ def _answer(content: Sequence[ContentBlock], output: BaseModel) -> CallToolResul
     return CallToolResult(content=list(content), structuredContent=structured)
 
 
-def _link(number: int, image: McpImage) -> ResourceLink:
+def _refs(images: Sequence[McpImage]) -> str:
+    """How to name the images without an http(s) URL (saved path or handle), for edits."""
+    refs = [image.path or image.handle for image in images if image.url is None]
+    kept = [one_line(ref, 300) for ref in refs if ref][:4]
+    more = f" (+{len(refs) - len(kept)} more)" if len(refs) > len(kept) else ""
+    return f" Images: {', '.join(kept)}{more}." if kept else ""
+
+
+def _link(number: int, uri: str, mime_type: str) -> ResourceLink:
     return ResourceLink(
-        type="resource_link",
-        name=f"image-{number}",
-        uri=AnyUrl(image.uri),
-        mimeType=image.mime_type,
+        type="resource_link", name=f"image-{number}", uri=AnyUrl(uri), mimeType=mime_type
     )
 
 
@@ -371,6 +384,12 @@ def build_parser(prog: str = "acedata-images mcp") -> argparse.ArgumentParser:
     parser.add_argument("--out", help="save every image in this directory")
     parser.add_argument("--max-wait", type=float, help="seconds one call waits for its job")
     parser.add_argument("--local-files", metavar="DIR", help="let edits read image files under DIR")
+    parser.add_argument(
+        "--http-links-only",
+        action="store_true",
+        help="link only images with an http(s) URL (for langchain-mcp-adapters, which hands "
+        "every link to the chat model as an image URL); others are named in the text",
+    )
     return parser
 
 
@@ -397,6 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             save_dir=args.out,
             max_wait=args.max_wait,
             local_files_root=args.local_files,
+            local_links=not args.http_links_only,
             host=args.host,
             port=args.port,
         )

@@ -153,3 +153,25 @@ async def test_progress_values_always_increase() -> None:
     assert len(values) == 3
     assert values == sorted(set(values))
     assert ctx.reports[-1][2] == "finished: running (0.7s)"
+
+
+def test_http_links_only_names_other_images_in_the_text(tmp_path: Any) -> None:
+    client = AceDataImagesClient("sk-test-token", base_url="https://api.example.test")
+    server = AceDataImagesMCP(client, local_links=False)
+    client.close()
+    data = base64.b64encode(PNG).decode()
+    url = "https://cdn.example.test/a.png"
+    answer = server._result(
+        message(
+            result_of(
+                GeneratedImage(b64_json=data, handle="img:t1:0"),
+                GeneratedImage(url=url, path=str(tmp_path / "t1-1.png")),
+            )
+        )
+    )
+    text, *links = answer.content
+    assert [str(link.uri) for link in links if isinstance(link, ResourceLink)] == [url]
+    assert text.text.endswith(" Images: img:t1:0.")  # type: ignore[union-attr]
+    images = answer.structuredContent["images"]  # type: ignore[index]
+    assert images[0]["uri"] == "acedata-images://image/t1/0"
+    assert images[1]["uri"].startswith("file://")
