@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         TaskTimeoutError,
         TransportError,
     )
+    from .mcp_server import AceDataImagesMCP as AceDataImagesMCP
     from .model_rules import MODEL_RULES, ModelRules
     from .models import (
         EditImageInput,
@@ -101,9 +102,14 @@ _MODULE_OF = {
     "OpenAIGetTaskTool": "tools",
     "OpenAIListTasksTool": "tools",
     "CallbackReceiver": "webhook",
+    "AceDataImagesMCP": "mcp_server",
 }
 """Public name -> the submodule defining it. ``CallbackReceiver`` needs the ``emulator`` extra
-(Starlette), so it stays out of ``__all__``: a star import must not require that extra."""
+(Starlette) and ``AceDataImagesMCP`` the ``mcp`` extra, so they stay out of ``__all__``: a star
+import must not require an extra."""
+
+#: Public names that need an extra (left out of ``__all__``).
+_EXTRA_NAMES = ("AceDataImagesMCP", "CallbackReceiver")
 
 
 def __getattr__(name: str) -> object:
@@ -118,7 +124,7 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return [*__all__, "CallbackReceiver"]
+    return [*__all__, *_EXTRA_NAMES]
 
 
 def _version() -> str:

@@ -50,6 +50,7 @@ from .models import (
 
 DEFAULT_OUT = "generated-images"
 RICH_HINT = 'No progress spinner: it needs the "cli" extra (pip install ".[cli]").'
+MCP_HINT = 'the MCP server needs the "mcp" extra: pip install ".[mcp]"'
 
 #: The request model of each image command (also the tool's ``args_schema``).
 REQUEST_MODELS: dict[str, type[BaseModel]] = {
@@ -143,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator",
         help="serve the local emulator of the API (acedata-images emulator --help)",
         add_help=False,
+    )
+    # Parsed by mcp_server, imported only when this command runs (the "mcp" extra).
+    commands.add_parser(
+        "mcp", help="serve the tools to MCP hosts (acedata-images mcp --help)", add_help=False
     )
     return parser
 
@@ -321,6 +326,16 @@ def _report(error: ToolException | AceDataImagesError, rerun: Rerun) -> int:
     return 1
 
 
+def _serve_mcp(argv: list[str]) -> int:
+    try:
+        from . import mcp_server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "mcp":
+            raise
+        raise UsageError(MCP_HINT) from None
+    return mcp_server.main(argv)
+
+
 def _run(args: argparse.Namespace) -> int:
     values = request_values(args)
     model = REQUEST_MODELS[args.command]
@@ -345,12 +360,14 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command != "emulator" and extra:
+    if args.command not in ("emulator", "mcp") and extra:
         command = f"{PROG} {args.command}"
         parser.exit(
             2, f"{command}: unrecognized arguments: {' '.join(extra)} (see {command} --help)\n"
         )
     try:
+        if args.command == "mcp":
+            return _serve_mcp(extra)
         return _serve(extra) if args.command == "emulator" else _run(args)
     except UsageError as error:
         print(f"{PROG}: {error}", file=sys.stderr)

@@ -383,18 +383,24 @@ def _check_trace_id(request: _Request, values: _Values) -> _Values:
     return {"trace_id": trace_id if request.dialect.trace_id == "honoured" else None}
 
 
+def _preset(size: str) -> tuple[int, int]:
+    width, height = size.split("x")
+    return int(width), int(height)
+
+
 def _check_size(request: _Request, values: _Values) -> _Values:
     rules, model = request.rules, request.model
-    size = _string(request.body, "size") or ("auto" if rules.auto_size else FALLBACK_SIZE)
+    size = _string(request.body, "size") or "auto"
     if size == "auto":
-        if not rules.auto_size:
-            raise RuleViolation(f"size 'auto' is not supported by {model}; use {FALLBACK_SIZE}")
-        return {"size": None}
+        # 'auto' is the field's documented default ("or leaving it blank"), and AceDataCloud's
+        # own MCP server sends it with every model: a model without free sizes takes its own
+        # default then, like an absent size.
+        return {"size": None if rules.auto_size else _preset(FALLBACK_SIZE)}
     match = _SIZE_PATTERN.fullmatch(size)
     if match is None:
         raise RuleViolation(f"size must be 'auto' or WIDTHxHEIGHT such as 1024x1024, not {size!r}")
     if rules.presets is not None and size not in rules.presets:
-        allowed = rules.presets + (("auto",) if rules.auto_size else ())
+        allowed = (*rules.presets, "auto")
         raise RuleViolation(
             f"size {size!r} is not supported by {model}; use one of {', '.join(allowed)}"
         )

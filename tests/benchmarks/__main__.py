@@ -21,6 +21,7 @@ from . import (
     definition_size,
     import_time,
     llm_size,
+    mcp_side_by_side,
     memory,
     overhead,
     polling,
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[bool], BenchResult]] = {
     "import_time": import_time.run,
     "definition_size": definition_size.run,
     "rate_limit": rate_limit.run,
+    "mcp_side_by_side": mcp_side_by_side.run,
 }
 LATEST = Path(__file__).with_name("latest.json")
 

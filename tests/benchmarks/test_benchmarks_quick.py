@@ -114,6 +114,17 @@ def _check_rate_limit(figures: dict[str, Any]) -> None:
         assert min(run["walls_s"]) >= figures["ideal_s"] * 0.9  # the limit holds
 
 
+def _check_mcp_side_by_side(figures: dict[str, Any]) -> None:
+    ours = figures["ours"]
+    for job, run in ours.items():
+        if isinstance(run, dict) and "tool_calls" in run:
+            assert run["image"], job
+            assert run["tool_calls"] == 1
+            assert 0 < run["content_bytes"] < 1000
+    assert ours["bad_input"] == {"requests": 0, "tasks": 0}
+    assert ours["ambiguous_paid_jobs"] == 1
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "overhead": _check_overhead,
     "concurrency": _check_concurrency,
@@ -123,6 +134,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "import_time": _check_import_time,
     "definition_size": _check_definition_size,
     "rate_limit": _check_rate_limit,
+    "mcp_side_by_side": _check_mcp_side_by_side,
 }
 
 

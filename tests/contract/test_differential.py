@@ -295,6 +295,14 @@ INTENDED: tuple[Intended, ...] = (
         (V(YES, YES, NO),),
     ),
     Intended(
+        "size 'auto', the field's documented default, on dall-e models: AceDataCloud's own MCP "
+        "server (mcp-openai-pro) sends it with every model, so the emulator takes it as the "
+        "model's default size; the client omits size instead (valid under every reading) and "
+        "refuses 'auto' from the LLM; the per-model size lists leave it out",
+        lambda c: c.field == "size" and c.value == "auto" and c.model.startswith("dall-e"),
+        (V(NO, YES, NO),),
+    ),
+    Intended(
         "edits quality 'standard' on gpt-image models: in the edits enum, and API.md lists it; "
         "the descriptions give gpt-image only auto/high/medium/low",
         lambda c: (

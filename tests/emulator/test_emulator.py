@@ -62,6 +62,9 @@ def decode(item: dict[str, Any]) -> Image.Image:
             "RGB",
         ),
         ({"model": "dall-e-2", "size": "256x256"}, (256, 256), "PNG", "RGB"),
+        # 'auto' (the documented default, as AceDataCloud's MCP server sends it): the default.
+        ({"model": "dall-e-3", "size": "auto", "quality": "auto"}, (1024, 1024), "PNG", "RGB"),
+        ({"model": "dall-e-2", "size": "auto"}, (1024, 1024), "PNG", "RGB"),
         ({"model": "nano-banana", "size": "1000x700"}, (1000, 700), "PNG", "RGB"),
     ],
 )

@@ -10,7 +10,9 @@ import pytest
 import langchain_acedata_images
 
 
-@pytest.mark.parametrize("name", [*langchain_acedata_images.__all__, "CallbackReceiver"])
+@pytest.mark.parametrize(
+    "name", [*langchain_acedata_images.__all__, *langchain_acedata_images._EXTRA_NAMES]
+)
 def test_every_public_name_resolves(name: str) -> None:
     value = getattr(langchain_acedata_images, name)
     assert value is not None
@@ -21,7 +23,9 @@ def test_every_public_name_resolves(name: str) -> None:
 
 def test_the_lazy_table_lists_exactly_the_public_names() -> None:
     lazy = set(langchain_acedata_images._MODULE_OF)
-    assert lazy == {*langchain_acedata_images.__all__, "CallbackReceiver"} - {"__version__"}
+    assert lazy == {*langchain_acedata_images.__all__, *langchain_acedata_images._EXTRA_NAMES} - {
+        "__version__"
+    }
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
