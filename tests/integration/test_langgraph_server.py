@@ -38,7 +38,7 @@ LANGGRAPH = Path(os.environ.get("LANGGRAPH_SERVER_BIN", ROOT / ".venv-server/bin
 if not LANGGRAPH.exists():
     if os.environ.get("CI"):
         pytest.fail(f"{LANGGRAPH} is missing: .ci/run builds it", pytrace=False)
-    pytest.skip(f'no {LANGGRAPH}: run the README test command', allow_module_level=True)
+    pytest.skip(f"no {LANGGRAPH}: run the README test command", allow_module_level=True)
 
 from langgraph_sdk import get_client  # noqa: E402  (the skip above comes first)
 
