@@ -37,6 +37,7 @@ class _Gateway(ThreadingHTTPServer):
     daemon_threads = True
     actions: list[str]
     count: int
+    submissions: int
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -45,6 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)))
         if self.path.endswith("/generations"):
+            self.server.submissions += 1
             answer: Any = {"task_id": OURS}
         else:
             self.server.actions.append(body["action"])
@@ -64,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture(params=[1, 50], ids=["count_matches", "count_claims_more"])
 def gateway(request: pytest.FixtureRequest) -> Iterator[_Gateway]:
     server = _Gateway(("127.0.0.1", 0), _Handler)
-    server.actions, server.count = [], request.param
+    server.actions, server.count, server.submissions = [], request.param, 0
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
     thread.start()
     try:
@@ -85,6 +87,7 @@ def test_the_wait_ends_with_a_malformed_answer_naming_our_task(gateway: _Gateway
         client.generate(prompt="a fox")
     assert caught.value.task_id == OURS
     assert gateway.actions == ["retrieve_batch", "retrieve"]
+    assert gateway.submissions == 1  # never submitted again
 
 
 async def test_the_tool_says_so_in_one_capped_line(gateway: _Gateway) -> None:
@@ -101,3 +104,4 @@ async def test_the_tool_says_so_in_one_capped_line(gateway: _Gateway) -> None:
     # The keyed call's look-up for an earlier run, then one batch and one retrieve.
     assert gateway.actions[-2:] == ["retrieve_batch", "retrieve"]
     assert len(gateway.actions) == 3
+    assert gateway.submissions == 1
