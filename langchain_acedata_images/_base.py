@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from ._env import ENV, env_base_url, env_save_dir, env_token
+from ._env import ENV, env_base_url, env_download_proxy, env_save_dir, env_token
 from ._idempotency import derive_trace_id
 from ._steps import Job, ProgressEvent, new_trace_id
 from .durations import DurationEstimator
@@ -64,6 +64,7 @@ class BaseImagesClient:
         save_dir: str | os.PathLike[str] | None = None,
         allow_private_downloads: bool = False,
         max_downloads: int = 16,
+        download_proxy_from_env: bool | None = None,
         callback_url: str | None = None,
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
@@ -83,7 +84,7 @@ class BaseImagesClient:
         self.max_wait = _seconds(max_wait)
         self.max_poll_failures = max_poll_failures
         self.save_dir = save_dir if save_dir is not None else env_save_dir()
-        self._init_downloads(allow_private_downloads, max_downloads)
+        self._init_downloads(allow_private_downloads, max_downloads, download_proxy_from_env)
         if callback_url is not None and not callback_url.startswith(("https://", "http://")):
             raise ValueError("callback_url must be an http(s) URL (your CallbackReceiver's)")
         self.callback_url = callback_url
@@ -99,13 +100,20 @@ class BaseImagesClient:
         self._async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._wall_clock: Callable[[], float] = time.time
 
-    def _init_downloads(self, allow_private: bool, max_downloads: int) -> None:
+    def _init_downloads(
+        self, allow_private: bool, max_downloads: int, proxy_from_env: bool | None
+    ) -> None:
         # Server-given image URLs are untrusted: saved images come from public hosts (and the
         # API's own) unless the developer opts in; at most max_downloads per answer.
         self.allow_private_downloads = allow_private
         if max_downloads < 0:
             raise ValueError(f"max_downloads must be >= 0, got {max_downloads}")
         self.max_downloads = max_downloads
+        self.download_proxy_from_env = (
+            env_download_proxy() if proxy_from_env is None else proxy_from_env
+        )
+        """Downloads go through the proxy environment variables' proxy (see README,
+        "Untrusted answers": through a proxy only host names are checked)."""
 
     def _init_shared_state(self, namespace: str | None, lookup_window: float) -> None:
         """What the client's calls share: exactly-once settings, learned facts, 429 pauses."""

@@ -15,6 +15,7 @@ class EnvNames:
     token: str = "ACEDATACLOUD_API_TOKEN"
     base_url: str = "ACEDATACLOUD_API_BASE_URL"
     save_dir: str = "ACEDATACLOUD_IMAGES_SAVE_DIR"
+    download_proxy: str = "ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY"
 
 
 #: The one declaration of the environment variable names.
@@ -40,3 +41,10 @@ def env_base_url() -> str | None:
 def env_save_dir() -> str | None:
     """``$ACEDATACLOUD_IMAGES_SAVE_DIR``, or ``None``."""
     return env_value(ENV.save_dir)
+
+
+def env_download_proxy() -> bool:
+    """``$ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY``: ``0``/``false``/``no``/``off`` turn off the use
+    of proxy environment variables for downloads; anything else (or unset) leaves it on."""
+    value = (env_value(ENV.download_proxy) or "").strip().lower()
+    return value not in {"0", "false", "no", "off"}

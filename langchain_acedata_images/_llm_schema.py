@@ -12,9 +12,11 @@ subsets of JSON Schema. :class:`CompactJsonSchema` keeps what every converter un
 - ``null`` only where a strict-mode LLM needs it. Strict mode makes every field required, so
   an optional field where no value fits every call (``style`` with a model other than
   dall-e-3, a webhook URL, a time filter) is ``anyOf [X, {"type": "null"}]`` and ``null``
-  means "the default". Optional fields that every call accepts some value of
-  (:attr:`LLMArgs.choice_fields`: model, quality, output format, ...) are plain: strict
-  mode picks a value. Validation accepts ``null`` for every optional field either way.
+  means "the default". So is every optional non-enum field (``n``, ``offset``, ``limit``):
+  a number forced on a strict-mode LLM would be a cost choice. Optional enums that every
+  call accepts some value of (:attr:`LLMArgs.choice_fields`: model, quality, output format,
+  ...) are plain: strict mode picks a value. Validation accepts ``null`` for every optional
+  field either way.
 
 ``anyOf`` is the only nullable form all three converters accept: OpenAI takes
 ``"type": [X, "null"]`` too, but Gemini's converter (also behind its ``bind_tools``, which
@@ -110,7 +112,7 @@ class LLMArgs(BaseModel):
     developer_only_fields: ClassVar[frozenset[str]] = frozenset()
     #: Values the application fixed: added to every call (hidden from the schema).
     pinned_values: ClassVar[Mapping[str, Any]] = MappingProxyType({})
-    #: Optional fields every call accepts some value of: not nullable in the schema, so a
+    #: Optional enums every call accepts some value of: not nullable in the schema, so a
     #: strict-mode LLM picks a value (see the module docstring); ``null`` still validates.
     choice_fields: ClassVar[frozenset[str]] = frozenset()
 

@@ -32,6 +32,7 @@ from .results import (
 )
 
 _MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+_MAX_ID_CHARS = 64
 
 
 def json_object(
@@ -130,7 +131,11 @@ def task_id_of(value: Any) -> str | None:
 def parse_task_record(
     answer: Any, *, task_id: str | None = None, trace_id: str | None = None
 ) -> TaskRecord | None:
-    """A ``retrieve`` answer as a record; ``None`` for an empty answer (no such task)."""
+    """A ``retrieve`` answer as a record; ``None`` for an empty answer (no such task).
+
+    Given ``task_id`` (a look-up by task id), a record naming another task is a
+    :class:`~.errors.MalformedAnswerError` naming ``task_id``.
+    """
     if answer is None or answer == {}:
         return None
     if not isinstance(answer, Mapping):
@@ -140,13 +145,27 @@ def parse_task_record(
             trace_id=trace_id,
         )
     try:
-        return TaskRecord.model_validate(dict(answer))
+        record = TaskRecord.model_validate(dict(answer))
     except ValidationError as exc:
         raise MalformedAnswerError(
             f"the task record is malformed ({_problem(exc)})",
             task_id=task_id_of(answer.get("id")) or task_id,
             trace_id=lenient_text(answer.get("trace_id")) or trace_id,
         ) from None
+    if task_id is not None and record.id is not None and record.id != task_id:
+        # A gateway mixing answers up: waiting on would only end at max_wait.
+        raise MalformedAnswerError(
+            f"the look-up of task {_short(task_id)} answered with the record of another "
+            f"task ({_short(record.id)})",
+            task_id=task_id,
+            trace_id=trace_id,
+        )
+    return record
+
+
+def _short(value: str) -> str:
+    """A server-given id capped for messages (the tool text sanitises it further)."""
+    return value if len(value) <= _MAX_ID_CHARS else value[: _MAX_ID_CHARS - 1] + "…"
 
 
 def parse_task_list(answer: Any) -> TaskList:

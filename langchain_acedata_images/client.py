@@ -101,7 +101,10 @@ class AceDataImagesClient(BaseImagesClient):
     Images saved with ``save_dir`` are downloaded from public hosts and the API's own host
     only (every redirect hop and resolved address is checked); ``allow_private_downloads=True``
     also allows loopback, link-local and private hosts. At most ``max_downloads`` (16) images
-    of one answer are saved; the others keep their URLs.
+    of one answer are saved; the others keep their URLs. Downloads go through the proxy of
+    ``HTTP(S)_PROXY``/``ALL_PROXY`` (``NO_PROXY`` honoured), where only host names can be
+    checked; ``download_proxy_from_env=False`` (or ``$ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY=off``)
+    connects directly.
     """
 
     def __init__(
@@ -121,6 +124,7 @@ class AceDataImagesClient(BaseImagesClient):
         emulator: bool | EmulatorConfig = False,
         allow_private_downloads: bool = False,
         max_downloads: int = 16,
+        download_proxy_from_env: bool | None = None,
         callback_url: str | None = None,
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
@@ -139,7 +143,8 @@ class AceDataImagesClient(BaseImagesClient):
             api_token, base_url=base_url, timeout=timeout, poll_schedule=poll_schedule,
             retry_policy=retry_policy, max_wait=max_wait, max_poll_failures=max_poll_failures,
             save_dir=save_dir, allow_private_downloads=allow_private_downloads,
-            max_downloads=max_downloads, callback_url=callback_url, learn_durations=learn_durations,
+            max_downloads=max_downloads, download_proxy_from_env=download_proxy_from_env,
+            callback_url=callback_url, learn_durations=learn_durations,
             idempotency_namespace=idempotency_namespace, lookup_window=lookup_window,
         )  # fmt: skip
         self._pools = HTTPPools(
@@ -466,6 +471,7 @@ class AceDataImagesClient(BaseImagesClient):
             "max_images": self.max_downloads,
             "allow_private_hosts": self.allow_private_downloads,
             "trusted_origins": (self.base_url,),
+            "proxy_from_env": self.download_proxy_from_env,
         }
 
 

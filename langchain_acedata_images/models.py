@@ -98,8 +98,9 @@ class _ImageRequestBase(LLMArgs):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    #: Optional arguments every model takes some value of (strict mode picks one, not null).
-    choice_fields = frozenset({"model", "n", "quality", "output_format", "response_format"})
+    #: Optional enums every model takes some value of (strict mode picks one, not null);
+    #: ``n`` stays nullable: how many images to pay for is not the LLM's pick to force.
+    choice_fields = frozenset({"model", "quality", "output_format", "response_format"})
     #: The models a tool offers (``None``: all); set on narrowed subclasses, named in errors.
     offered_models: ClassVar[tuple[str, ...] | None] = None
     #: The model used when the LLM gives none (the first offered one on narrowed subclasses).
@@ -116,7 +117,7 @@ class _ImageRequestBase(LLMArgs):
     callback_url: str | None = Field(
         default=None,
         max_length=2048,
-        description="Webhook URL for the result; answers at once.",
+        description="Webhook for the result; answers at once.",
     )
     output_format: OutputFormat = "png"
     response_format: ResponseFormat = "url"
@@ -367,7 +368,7 @@ class EditImageInput(_ImageRequestBase):
 
     # Shown to the LLM as a list (one shape is shorter and clearer); a single URL still validates.
     image: Annotated[str | list[str], WithJsonSchema(_URL_LIST)] = Field(
-        description="1-16 URLs, img:… refs or paths; the first is edited, the rest references.",
+        description="1-16 URLs, img:... refs or paths; first is edited, rest are references.",
     )
     mask: str | None = Field(
         default=None,
@@ -407,7 +408,7 @@ class GetTaskInput(LLMArgs):
     # 1,000: a call delivered by several jobs has a comma-joined task id (10 x 64 + 9).
     task_id: str | None = Field(default=None, min_length=1, max_length=1000, description="Job id.")
     trace_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="If the task id is unknown."
+        default=None, min_length=1, max_length=200, description="If task_id is unknown."
     )
 
     @model_validator(mode="after")
@@ -424,14 +425,14 @@ class TaskQuery(LLMArgs):
     # Account-level filters (documented variant B): for programs, not worth the LLM's bytes.
     developer_only_fields: ClassVar[frozenset[str]] = frozenset({"application_id", "user_id"})
 
-    #: Always some valid value: all types, from the start, a page size.
-    choice_fields = frozenset({"type", "offset", "limit"})
+    #: Always some valid value (``images`` = all types); offset and limit stay nullable.
+    choice_fields = frozenset({"type"})
 
     ids: list[str] | None = Field(default=None, max_length=100, description="Task ids.")
     trace_ids: list[str] | None = Field(default=None, max_length=100, description="Trace ids.")
     type: TaskType | None = Field(default=None, description="images = all.")
-    offset: int | None = Field(default=None, ge=0, description="Skip this many.")
-    limit: int | None = Field(default=None, ge=1, le=100, description="1-100 (default 12).")
+    offset: int | None = Field(default=None, ge=0, description="Jobs to skip.")
+    limit: int | None = Field(default=None, ge=1, le=100, description="1-100, default 12.")
     created_at_min: float | None = Field(
         default=None, allow_inf_nan=False, description="Unix seconds."
     )

@@ -9,7 +9,10 @@ jobs finished; the others get a status update and their next check time from the
 Dialects without batch retrieval (``404``/``405``/``501``, ``api_not_implemented``, a small
 batch refused with ``400``, or an answer without ``items``) switch the poller to one
 ``retrieve`` per due job, for the rest of the client's life. A batch answer that leaves out a
-job it was asked for (a server that ignores ``ids``) gets that job checked with ``retrieve``.
+job it was asked for (a server that ignores ``ids``) gets that job checked with ``retrieve``;
+a ``retrieve`` answered with another task's record ends that job's waits at once with a
+:class:`~.errors.MalformedAnswerError` naming it (a batch answer's records are matched to
+jobs by their own ids, so a record of a task nobody asked for is ignored).
 ``Retry-After`` pauses every check; each watcher keeps its own deadline.
 
 The I/O lives in :mod:`._poller_io` (one thread per client, one task per event loop).
@@ -243,11 +246,10 @@ class PollerCore:
     def on_answer(self, check: Check, answer: Any, now: float) -> list[Delivery]:
         """Apply a status answer: finished jobs resolve their waiters, the rest are updated."""
         if not check.batch:
+            # A record of another task fails this job's waits at once (MalformedAnswerError).
             record = _record(answer, check.task_ids[0]) if answer else None
             if isinstance(record, BaseException):
                 return self._fail(check.task_ids[0], record)
-            if record is not None and record.id not in (None, check.task_ids[0]):
-                record = None  # not the task we asked about
             return self._apply(check.task_ids[0], record, now)
         items = answer.get("items") if isinstance(answer, dict) else None
         if not isinstance(items, list):
@@ -264,8 +266,16 @@ class PollerCore:
             if isinstance(bad, BaseException):
                 deliveries += self._fail(task_id, bad)
         records = {k: r for k, r in parsed.items() if isinstance(r, TaskRecord)}
+        # Records of tasks nobody asked for mean the server ignored ``ids``: it did not cut our
+        # list short, so a job left out is asked for alone (where a lie fails it at once).
+        foreign = any(isinstance(item, dict) and item.get("id") not in wanted for item in items)
         count = answer.get("count")
-        truncated = isinstance(count, int) and count > len(items) and len(records) < len(wanted)
+        truncated = (
+            not foreign
+            and isinstance(count, int)
+            and count > len(items)
+            and len(records) < len(wanted)
+        )
         if truncated and items:
             self.batch_size = max(1, len(items))  # the server caps ``limit``: chunk below it
         for task_id in check.task_ids:

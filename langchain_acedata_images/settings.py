@@ -78,12 +78,17 @@ class ResultSettings(ToolSettings):
     from the server; by default only public hosts and the API's own are fetched)."""
     max_downloads: int = Field(default=16, ge=0)
     """Most images saved from one answer; the others keep their URLs."""
+    download_proxy_from_env: bool | None = None
+    """Download through the proxy of ``HTTP(S)_PROXY``/``ALL_PROXY`` (``NO_PROXY`` honoured;
+    only host names are checked then); ``None``: on unless
+    ``$ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY`` is ``off``."""
 
     def _client_options(self) -> dict[str, Any]:
         return {
             **super()._client_options(),
             "allow_private_downloads": self.allow_private_downloads,
             "max_downloads": self.max_downloads,
+            "download_proxy_from_env": self.download_proxy_from_env,
         }
 
 
@@ -147,7 +152,14 @@ AGENT_PROFILE: Mapping[str, Any] = MappingProxyType(
 _MIXINS: tuple[type[BaseModel], ...] = (JobSettings, EditInputSettings)
 #: Build the client; a tool built by the toolkit gets the client itself instead.
 _CLIENT_SOURCES = frozenset(
-    {"api_token", "base_url", "emulator", "allow_private_downloads", "max_downloads"}
+    {
+        "api_token",
+        "base_url",
+        "emulator",
+        "allow_private_downloads",
+        "max_downloads",
+        "download_proxy_from_env",
+    }
 )
 
 

@@ -11,7 +11,8 @@ or local-name hosts unless ``allow_private_hosts`` is set or the host is one of
 ``trusted_origins`` (the client passes the API's own, so its emulator works). Every redirect
 hop's URL is checked before it is requested, and the built-in download client also checks
 every address a name resolves to and connects to that checked address (:mod:`._netguard`).
-At most ``max_images`` images (16) of one answer are saved; the others keep their URLs.
+Through the environment's proxy (``proxy_from_env``) only host names can be checked. At most
+``max_images`` images (16) of one answer are saved; the others keep their URLs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ._hosts import Origin, host_refusal, origin_of
-from ._netguard import RefusedDestinationError, guarded_async_client, guarded_client
+from ._netguard import RefusedDestinationError, download_async_client, download_client
 from .errors import ImageDownloadError
 from .results import GeneratedImage, ImageGenerationResult
 
@@ -123,6 +124,7 @@ class _Plan:
     max_images: int = MAX_DOWNLOADS
     allow_private_hosts: bool = False
     trusted: frozenset[Origin] = frozenset()
+    proxy_from_env: bool = True
 
     def error(self, message: str, *, status_code: int | None = None) -> ImageDownloadError:
         return ImageDownloadError(
@@ -141,6 +143,7 @@ def _plan(
     max_images: int = MAX_DOWNLOADS,
     allow_private_hosts: bool = False,
     trusted_origins: Iterable[str] = (),
+    proxy_from_env: bool = True,
 ) -> _Plan:
     if max_bytes < 1:
         raise ValueError(f"max_bytes must be positive, got {max_bytes}")
@@ -149,7 +152,9 @@ def _plan(
     directory = Path(os.fspath(target)).expanduser().absolute()
     stem = safe_id(result.task_id or result.trace_id)
     trusted = frozenset(o for url in trusted_origins if (o := origin_of(url)) is not None)
-    return _Plan(result, directory, stem, max_bytes, max_images, allow_private_hosts, trusted)
+    return _Plan(
+        result, directory, stem, max_bytes, max_images, allow_private_hosts, trusted, proxy_from_env
+    )
 
 
 def _check_url(plan: _Plan, index: int, url: str) -> None:
@@ -321,15 +326,25 @@ def _capped(plan: _Plan) -> list[GeneratedImage]:
 
 
 def _sync_client(plan: _Plan) -> httpx.Client:
-    if plan.allow_private_hosts:
-        return httpx.Client(timeout=DOWNLOAD_TIMEOUT)
-    return guarded_client(plan.trusted, timeout=DOWNLOAD_TIMEOUT)
+    try:  # no client timeout: every request carries DOWNLOAD_TIMEOUT
+        return download_client(plan.trusted, plan.allow_private_hosts, plan.proxy_from_env)
+    except (ImportError, ValueError) as exc:  # proxy variables that name no usable proxy
+        raise _unusable_proxy(plan, exc) from None
 
 
 def _async_client(plan: _Plan) -> httpx.AsyncClient:
-    if plan.allow_private_hosts:
-        return httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
-    return guarded_async_client(plan.trusted, timeout=DOWNLOAD_TIMEOUT)
+    try:
+        return download_async_client(plan.trusted, plan.allow_private_hosts, plan.proxy_from_env)
+    except (ImportError, ValueError) as exc:
+        raise _unusable_proxy(plan, exc) from None
+
+
+def _unusable_proxy(plan: _Plan, exc: Exception) -> ImageDownloadError:
+    # httpx's message may quote the proxy URL with its password: the type only.
+    return plan.error(
+        f"the proxy environment variables name a proxy that cannot be used ({type(exc).__name__})"
+        "; fix them, or set download_proxy_from_env=False"
+    )
 
 
 # ---------------------------------------------------------------------------- file I/O
@@ -402,15 +417,18 @@ def save_images(
     max_images: int = MAX_DOWNLOADS,
     allow_private_hosts: bool = False,
     trusted_origins: Iterable[str] = (),
+    proxy_from_env: bool = True,
 ) -> ImageGenerationResult:
     """Write the images of ``result`` into directory ``target``; return a copy with paths.
 
     Base64 images are decoded; URL images are downloaded with ``http_client`` as given, or
-    with a short-lived guarded client (public addresses and ``trusted_origins`` only) when
-    ``None``. At most ``max_images`` are saved. All or nothing: on
-    :class:`ImageDownloadError` no file is left.
+    with a short-lived guarded client (public addresses and ``trusted_origins`` only; the
+    environment's proxy if ``proxy_from_env``, see above) when ``None``. At most
+    ``max_images`` are saved. All or nothing: on :class:`ImageDownloadError` no file is left.
     """
-    plan = _plan(result, target, max_bytes, max_images, allow_private_hosts, trusted_origins)
+    plan = _plan(
+        result, target, max_bytes, max_images, allow_private_hosts, trusted_origins, proxy_from_env
+    )
     directory = _prepare_directory(plan)
     client = http_client
     written: list[Path] = []
@@ -482,9 +500,12 @@ async def asave_images(
     max_images: int = MAX_DOWNLOADS,
     allow_private_hosts: bool = False,
     trusted_origins: Iterable[str] = (),
+    proxy_from_env: bool = True,
 ) -> ImageGenerationResult:
     """Async :func:`save_images`: downloads with ``httpx.AsyncClient``, writes in a thread."""
-    plan = _plan(result, target, max_bytes, max_images, allow_private_hosts, trusted_origins)
+    plan = _plan(
+        result, target, max_bytes, max_images, allow_private_hosts, trusted_origins, proxy_from_env
+    )
     directory = await asyncio.to_thread(_prepare_directory, plan)
     client = http_client
     written: list[Path] = []

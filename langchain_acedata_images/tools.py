@@ -56,13 +56,12 @@ from .progress import ProgressDispatcher
 from .settings import EditInputSettings, JobSettings, ResultSettings, ToolSettings
 
 GENERATE_DESCRIPTION = (
-    "Create images from a text prompt. Returns image URLs (or saved paths), revised prompt, "
-    "task id."
+    "Create images from a text prompt. Returns URLs or saved paths, revised prompt, task id."
 )
 
 EDIT_DESCRIPTION = (
-    "Edit images by instruction: restyle, add/remove objects, merge references. Returns "
-    "image URLs (or saved paths), revised prompt, task id."
+    "Edit images: restyle, add/remove objects, merge references. Returns URLs or saved "
+    "paths, revised prompt, task id."
 )
 _LOCAL_FILES_NOTE = "Local image file paths are accepted too."
 
@@ -72,8 +71,8 @@ GET_TASK_DESCRIPTION = (
 )
 
 LIST_TASKS_DESCRIPTION = (
-    "List the account's image jobs, e.g. to find a lost task id. Returns one line per job: "
-    "id, type, status, time, prompt, image URL."
+    "List image jobs, e.g. to find a lost task id. Returns per job: id, type, status, time, "
+    "prompt, URL."
 )
 
 #: ``(content, artifact)`` as returned to LangChain with ``response_format="content_and_artifact"``.

@@ -1,9 +1,11 @@
 """Error answers of the emulator, in the shape and with the codes of the chosen dialect.
 
-Body: ``{"error": {"code", "message"}, "trace_id"}``. Under ``errors=seed`` the trace id is the
-client's when it sent one, and the codes are the seed's (``internal_error``, 403 without a code for
-moderation); under ``errors=documented`` every error carries a server-made trace id and the
-published codes (``forbidden``, ``api_error``, ``timeout``, ``api_not_implemented``).
+Body: ``{"error": {"code", "message"}, "trace_id"}``. Under ``errors=seed`` the codes are the
+seed's (``internal_error``, 403 without a code for moderation) and every error carries a trace id
+(the client's when it sent one and the dialect honours it, else server-made), or under
+``error_trace_id=seed`` only the client's when it sent one; under ``errors=documented`` every
+error carries a server-made trace id and the published codes (``forbidden``, ``api_error``,
+``timeout``, ``api_not_implemented``).
 """
 
 from __future__ import annotations
@@ -96,12 +98,16 @@ class Errors:
 
     def __init__(self, dialect: Dialect) -> None:
         self.documented = dialect.errors == "documented"
+        self._seed_trace_ids = dialect.error_trace_id == "seed"
+        self._client_trace_ids = self._seed_trace_ids or dialect.trace_id == "honoured"
 
     def trace_id(self, client_trace_id: str | None) -> str | None:
         """The trace id an error body carries."""
         if self.documented:
             return str(uuid.uuid4())
-        return client_trace_id
+        if client_trace_id and self._client_trace_ids:
+            return client_trace_id
+        return None if self._seed_trace_ids else str(uuid.uuid4())
 
     def answer(
         self,

@@ -89,9 +89,11 @@ class _Admin:
     async def not_implemented(self, request: Request) -> Response:
         """Unknown paths: 400 ``api_not_implemented`` (documented errors) or 404."""
         errors = Errors(self.state.dialect)
-        if errors.documented and request.url.path.startswith(("/openai/", "/v1/")):
+        if not request.url.path.startswith(("/openai/", "/v1/")):
+            return error_response(404, "no such path", "not_found")
+        if errors.documented:
             return errors.answer(400, "this API is not implemented", "api_not_implemented")
-        return error_response(404, "no such path", "not_found")
+        return errors.answer(404, "no such path", "not_found")
 
     def alias(self, endpoint: Endpoint) -> Endpoint:
         """A ``/v1`` alias, answering only while the dialect has ``v1_aliases``."""

@@ -79,6 +79,7 @@ _FIELD_HELP = {
     "edit_models": "seed: edits take gpt-image and nano-banana only",
     "v1_aliases": "answer /v1/images/... like /openai/images/...",
     "errors": "documented: published codes and always a server trace_id",
+    "error_trace_id": "seed: errors carry the client's trace_id only when it sent one",
     "task_records": "documented: _id, application_id, user_id, credential_id, duration",
     "callbacks": "nested: {success, task_id, trace_id, data}",
     "batch_filters": "documented: retrieve_batch filters application_id/user_id",

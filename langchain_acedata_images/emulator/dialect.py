@@ -29,6 +29,7 @@ B64JsonMulti = Literal["allowed", "rejected"]
 PromptLimits = Literal["uniform", "per_model"]
 EditModels = Literal["seed", "documented"]
 Errors = Literal["seed", "documented"]
+ErrorTraceId = Literal["always", "seed"]
 TaskRecords = Literal["seed", "documented"]
 Callbacks = Literal["flat", "nested"]
 BatchFilters = Literal["seed", "documented"]
@@ -68,6 +69,10 @@ class Dialect:
     errors: Errors = "seed"
     """``documented``: ``forbidden``/``api_error``/``timeout`` codes, ``api_not_implemented``
     for unknown API paths and always a server-made ``trace_id``."""
+    error_trace_id: ErrorTraceId = "always"
+    """Under ``errors=seed``: ``always``: every error body carries a ``trace_id``, as the
+    published ``ErrorBody`` requires (the client's when it sent one and ``trace_id`` is
+    ``honoured``, else server-made); ``seed``: the client's when it sent one, else none."""
     task_records: TaskRecords = "seed"
     """``documented``: records also carry ``_id``, ``application_id``, ``user_id``,
     ``credential_id``, ``duration``, and gpt-image-2 jobs have ``type: images``."""
@@ -125,6 +130,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "prompt_limits": get_args(PromptLimits),
     "edit_models": get_args(EditModels),
     "errors": get_args(Errors),
+    "error_trace_id": get_args(ErrorTraceId),
     "task_records": get_args(TaskRecords),
     "callbacks": get_args(Callbacks),
     "batch_filters": get_args(BatchFilters),
@@ -160,6 +166,7 @@ _PRESETS = {
         edit_models="seed",
         v1_aliases=False,
         batch_filters="seed",
+        error_trace_id="seed",
     ),
     "b": Dialect(
         model_required=True,

@@ -251,6 +251,26 @@ async def test_error_codes_and_trace_ids(make_api: Any) -> None:
     assert bad["trace_id"]
 
 
+async def test_default_errors_always_carry_a_trace_id(make_api: Any) -> None:
+    union, a = make_api(), make_api("a")
+    bare = {"prompt": "forbidden-content", "model": "gpt-image-1"}
+    mine = {**bare, "trace_id": "mine"}
+    made = [(await union.post(GEN, json=bare)).json()["trace_id"] for _ in range(2)]
+    assert made[0]
+    assert made[0] != made[1]  # server-made, one per request
+    assert (await union.post(GEN, json=mine)).json()["trace_id"] == "mine"  # honoured
+    ignored = make_api(trace_id="ignored")
+    assert (await ignored.post(GEN, json=mine)).json()["trace_id"] not in (None, "mine")
+    unknown = await union.post("/openai/images/variations", json={"prompt": "x"})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
+    assert unknown.json()["trace_id"]
+    # The seed keeps its own: the client's trace id when it sent one, else none.
+    assert "trace_id" not in (await a.post(GEN, json=bare)).json()
+    assert (await a.post(GEN, json=mine)).json()["trace_id"] == "mine"
+    seedlike = make_api(error_trace_id="seed")
+    assert "trace_id" not in (await seedlike.post(GEN, json=bare)).json()
+
+
 async def test_token_mismatched(make_api: Any) -> None:
     api = make_api(mismatched_tokens=frozenset({"dialect-token"}))
     answer = await api.post(GEN, json={"prompt": "x"})

@@ -700,3 +700,140 @@ def test_every_accepted_callback_url_has_an_http_scheme_and_a_host(candidate: st
     assert parts.hostname
     assert not re.search(r"\s", accepted)
     _ = parts.port  # parses
+
+
+# ---------------------------------------------------------------------------- proxies
+
+
+class _Proxy(ThreadingHTTPServer):
+    """A forward HTTP proxy: it resolves every name to 127.0.0.1 itself (like a corporate
+    proxy resolving names this machine cannot) and records the absolute URLs it was asked."""
+
+    daemon_threads = True
+    asked: list[str]
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Proxy
+
+    def do_GET(self) -> None:
+        self.server.asked.append(self.path)
+        target = urlsplit(self.path)  # a proxy is asked for absolute URLs
+        with httpx.Client(trust_env=False) as upstream:
+            answer = upstream.get(
+                f"http://127.0.0.1:{target.port}{target.path}", follow_redirects=False
+            )
+        self.send_response(answer.status_code)
+        for name in ("content-type", "location"):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("content-length", str(len(answer.content)))
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.wfile.write(answer.content)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Proxy]:
+    """The proxy, named by ``HTTP_PROXY`` (no other proxy variable set)."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "request_method"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    instance = _Proxy(("127.0.0.1", 0), _ProxyHandler)
+    instance.asked = []
+    thread = threading.Thread(target=instance.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{instance.server_address[1]}")
+    try:
+        yield instance
+    finally:
+        instance.shutdown()
+        instance.server_close()
+        thread.join(5)
+
+
+CDN = "cdn.proxied-example.com"
+
+
+@pytest.fixture
+def cdn_image(server: _Server, fake_dns: dict[str, list[str]]) -> GeneratedImage:
+    """An image on a public-looking name that resolves to loopback from here: direct, the
+    guard refuses it; through the proxy (which resolves it) it is fetched."""
+    fake_dns[CDN] = ["127.0.0.1"]
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    return GeneratedImage(url=url(server, "/ok.png", CDN))
+
+
+async def test_downloads_go_through_the_proxy_of_the_environment(
+    server: _Server, proxy: _Proxy, cdn_image: GeneratedImage, tmp_path: Path, mode: str
+) -> None:
+    saved = await save(result_of(cdn_image), tmp_path, mode, trusted_origins=())
+    assert Path(saved.paths[0]).read_bytes() == PNG
+    assert proxy.asked == [cdn_image.url]
+    assert len(server.served["/ok.png"].requests) == 1
+
+
+@pytest.mark.parametrize("switch", ["argument", "no_proxy"])
+async def test_without_the_proxy_the_address_check_applies(
+    server: _Server,
+    proxy: _Proxy,
+    cdn_image: GeneratedImage,
+    tmp_path: Path,
+    mode: str,
+    monkeypatch: pytest.MonkeyPatch,
+    switch: str,
+) -> None:
+    options: dict[str, Any] = {"trusted_origins": ()}
+    if switch == "argument":
+        options["proxy_from_env"] = False
+    else:
+        monkeypatch.setenv("NO_PROXY", "localhost, .proxied-example.com")
+    await refused(result_of(cdn_image), tmp_path, mode, "resolves to a loopback", **options)
+    assert proxy.asked == []
+    assert server.served == {}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.0.0.7", "169.254.169.254"])
+async def test_private_hosts_are_refused_by_name_before_the_proxy_is_asked(
+    server: _Server, proxy: _Proxy, tmp_path: Path, mode: str, host: str
+) -> None:
+    image = GeneratedImage(url=url(server, "/ok.png", host))
+    await refused(result_of(image), tmp_path, mode, "refusing to download", trusted_origins=())
+    assert proxy.asked == []
+
+
+async def test_a_redirect_to_a_private_address_is_refused_through_the_proxy(
+    server: _Server, proxy: _Proxy, fake_dns: dict[str, list[str]], tmp_path: Path, mode: str
+) -> None:
+    fake_dns[CDN] = ["127.0.0.1"]
+    server.routes["/go"] = fixed(302, "text/plain", b"", Location="http://10.0.0.7/ok.png")
+    image = GeneratedImage(url=url(server, "/go", CDN))
+    await refused(result_of(image), tmp_path, mode, "private address", trusted_origins=())
+    assert proxy.asked == [image.url]  # the first hop only
+
+
+@pytest.mark.parametrize("through_proxy", [True, False])
+async def test_allowed_private_downloads_follow_the_same_switch(
+    server: _Server, proxy: _Proxy, tmp_path: Path, mode: str, through_proxy: bool
+) -> None:
+    server.routes["/ok.png"] = fixed(200, "image/png", PNG)
+    image = GeneratedImage(url=url(server, "/ok.png"))
+    await save(result_of(image), tmp_path, mode, proxy_from_env=through_proxy)
+    assert proxy.asked == ([image.url] if through_proxy else [])
+
+
+async def test_an_unusable_proxy_is_a_download_error_without_its_password(
+    proxy: _Proxy, cdn_image: GeneratedImage, tmp_path: Path, mode: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("HTTP_PROXY", "ftp://user:hunter2@proxy.example:21")
+    error = await refused(
+        result_of(cdn_image), tmp_path, mode, "proxy that cannot be used", trusted_origins=()
+    )
+    assert "hunter2" not in str(error)
+    assert "download_proxy_from_env=False" in error.message

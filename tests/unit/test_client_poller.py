@@ -15,8 +15,10 @@ from langchain_acedata_images import (
     AceDataImagesClient,
     DurationEstimate,
     ImageGenerationResult,
+    MalformedAnswerError,
     PollCadence,
 )
+from langchain_acedata_images._text import tool_error_text
 from tests.conftest import BASE_URL, TOKEN, FakeClock
 from tests.helpers import GEN, TASKS
 
@@ -146,3 +148,42 @@ def test_callback_url_goes_with_every_submission_and_the_call_still_waits(
 def test_callback_url_must_be_http() -> None:
     with pytest.raises(ValueError, match="callback_url"):
         AceDataImagesClient(TOKEN, callback_url="ftp://me.example/hook")
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_a_look_up_answered_with_another_tasks_record_fails_within_seconds(
+    api: respx.MockRouter, clock: FakeClock, count: int
+) -> None:
+    api.post(GEN).respond(200, json={"task_id": "t1"})
+    lie = record("someone-else", True)
+    bodies: list[dict[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        if body["action"] == "retrieve_batch":
+            return httpx.Response(200, json={"items": [lie], "count": count})
+        return httpx.Response(200, json=lie)
+
+    api.post(TASKS).mock(side_effect=answer)
+    start = clock.now
+    client = fake_client(clock, max_wait=600.0)
+    with client, pytest.raises(MalformedAnswerError) as caught:
+        client.generate(prompt="fox")
+    assert caught.value.task_id == "t1"
+    assert [body["action"] for body in bodies] == ["retrieve_batch", "retrieve"]
+    assert clock.now - start < 5.0  # the fake clock: not max_wait
+    text = tool_error_text(caught.value)
+    assert "task_id=t1" in text
+    assert "\n" not in text
+    assert "Do not submit" in text
+
+
+async def test_get_task_answered_with_another_tasks_record_names_the_asked_task(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    api.post(TASKS).respond(200, json=record("t9", True))
+    async with fake_client(clock) as client:
+        with pytest.raises(MalformedAnswerError, match="task t1") as caught:
+            await client.aget_task("t1")
+    assert caught.value.task_id == "t1"

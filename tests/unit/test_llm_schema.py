@@ -47,8 +47,8 @@ PROFILE_TOOLKIT_LIMIT = 4000
 REQUIRED = {"prompt": "a red fox in snow", "image": ["https://cdn.test/fox.png"]}
 #: openai_get_task takes exactly one of its two optional ids.
 ONE_OF = {"openai_get_task": {"task_id": "t-1"}}
-#: What a strict-mode LLM may pick for the non-enum choice fields (enums: the first value).
-CHOICES = {"n": 1, "offset": 0, "limit": 12}
+#: Optional fields a strict-mode LLM must give a value of: enums only (it picks one).
+CHOICE_FIELDS = {"model", "quality", "output_format", "response_format", "type"}
 
 
 def definition_bytes(tool: BaseTool, *, strict: bool | None = None) -> int:
@@ -151,8 +151,7 @@ def _null_call(tool: BaseTool, properties: dict[str, Any]) -> dict[str, Any]:
         elif name in _nullable(tool):
             call[name] = None
         else:
-            enum = schema.get("enum") if isinstance(schema, dict) else schema.enum
-            call[name] = enum[0] if enum else CHOICES[name]
+            call[name] = (schema.get("enum") if isinstance(schema, dict) else schema.enum)[0]
     return call | ONE_OF.get(tool.name, {})
 
 
@@ -171,6 +170,25 @@ def test_openai_strict_makes_every_field_required_and_optional_ones_nullable(
         nulls = _null_call(tool, parameters["properties"])
         jsonschema.validate(nulls, parameters)
         _args_model(tool).model_validate(nulls)
+
+
+def test_strict_forces_no_number_on_the_llm_only_a_pick_among_enum_values(
+    tools: list[BaseTool],
+) -> None:
+    # n is a cost choice: null (= 1, or the tool's default) must be open to a strict LLM.
+    for tool in tools:
+        properties = convert_to_openai_tool(tool, strict=True)["function"]["parameters"][
+            "properties"
+        ]
+        plain = {
+            name
+            for name, schema in properties.items()
+            if name not in _required(tool) and {"type": "null"} not in schema.get("anyOf", [])
+        }
+        assert plain <= CHOICE_FIELDS, (tool.name, plain)
+        assert all("enum" in properties[name] for name in plain), tool.name
+        for name in {"n", "offset", "limit"} & properties.keys():
+            assert {"type": "null"} in properties[name]["anyOf"], (tool.name, name)
 
 
 def test_chat_openai_bind_tools_strict_sends_the_same_definitions(tools: list[BaseTool]) -> None:
@@ -262,6 +280,17 @@ def test_a_call_of_nulls_sends_what_a_call_without_them_sends(
     required = {name: REQUIRED[name] for name in _required(tool)}
     nulls |= required
     assert _sent_body(api, tool, nulls) == _sent_body(api, tool, required)
+
+
+def test_null_paging_of_a_task_listing_sends_the_defaults(api: respx.MockRouter) -> None:
+    route = api.post("/openai/tasks").respond(200, json={"items": [], "count": 0})
+    tool = _tools()[3]
+    assert tool.name == "openai_list_tasks"
+    for args in ({"offset": None, "limit": None, "type": "images"}, {"type": "images"}):
+        message = tool.invoke({"type": "tool_call", "id": "c1", "name": tool.name, "args": args})
+        assert message.status == "success", message.content
+    first, second = (json.loads(call.request.content) for call in route.calls)
+    assert first == second
 
 
 def test_tool_call_schema_is_the_args_model_in_its_compact_form() -> None:

@@ -11,6 +11,7 @@ from langchain_acedata_images.durations import DurationEstimate, DurationEstimat
 from langchain_acedata_images.errors import (
     AuthenticationError,
     InvalidRequestError,
+    MalformedAnswerError,
     RateLimitError,
     ServerError,
 )
@@ -177,12 +178,36 @@ def test_a_job_left_out_of_a_complete_batch_answer_is_asked_for_alone() -> None:
     assert poller.batch_supported
 
 
-def test_a_retrieve_answer_for_another_task_is_not_taken_for_ours() -> None:
+def test_a_retrieve_answered_with_another_tasks_record_fails_that_job_at_once() -> None:
     poller = core()
     waiter = poller.watch("t1", origin=0.0, deadline=600.0, now=0.0)
+    other = poller.watch("t2", origin=0.0, deadline=600.0, now=0.0)
     check = Check({"action": "retrieve", "id": "t1"}, ("t1",), batch=False)
     [delivery] = poller.on_answer(check, record("t9", finished=True), 0.5)
-    assert (delivery.waiter, delivery.kind, delivery.record) == (waiter, "update", None)
+    assert (delivery.waiter, delivery.kind, delivery.record) == (waiter, "failed", None)
+    assert isinstance(delivery.error, MalformedAnswerError)
+    assert delivery.error.task_id == "t1"
+    assert "t9" in delivery.error.message
+    assert poller.task_ids() == {"t2"}  # the other waiter is not disturbed
+    assert other in {w.id for w in poller._watches.values()}
+
+
+def test_records_nobody_asked_for_never_pass_for_a_capped_batch() -> None:
+    # A claimed count above the items would otherwise keep the job in batches until max_wait.
+    poller = core()
+    first = poller.watch("t1", origin=0.0, deadline=600.0, now=0.0)
+    poller.watch("t2", origin=0.0, deadline=600.0, now=0.0)
+    check = poller.plan(0.5)
+    assert check is not None
+    answer = batch(record("t1"), record("someone-else", finished=True), count=50)
+    assert kinds(poller.on_answer(check, answer, 0.5)) == [(first, "update")]
+    single = poller.plan(0.5)
+    assert single is not None
+    assert single.body == {"action": "retrieve", "id": "t2"}
+    [failed] = poller.on_answer(single, record("someone-else", finished=True), 0.5)
+    assert failed.kind == "failed"
+    assert isinstance(failed.error, MalformedAnswerError)
+    assert poller.task_ids() == {"t1"}
 
 
 def test_retry_after_pauses_every_check() -> None:

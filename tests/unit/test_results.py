@@ -146,6 +146,18 @@ def test_finished_at_that_is_set_but_no_time_is_malformed(finished_at: Any) -> N
     assert isinstance(error, TransportError)
 
 
+def test_a_look_up_by_task_id_answered_with_another_task_is_malformed() -> None:
+    answer = {"id": "t9\n" + "x" * 500, "finished_at": 5}
+    with pytest.raises(MalformedAnswerError) as caught:
+        parse_task_record(answer, task_id="t1", trace_id="tr1")
+    error = caught.value
+    assert (error.task_id, error.trace_id, error.maybe_submitted) == ("t1", "tr1", True)
+    assert "task t1" in error.message
+    assert len(error.message) < 200  # the foreign id is capped
+    assert parse_task_record({"finished_at": 5}, task_id="t1") is not None  # no id: no lie
+    assert parse_task_record(answer, trace_id="tr1") is not None  # by trace_id: no task id
+
+
 def test_parse_task_record_empty_and_non_objects() -> None:
     assert parse_task_record({}) is None
     assert parse_task_record(None) is None

@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool
 
 import langchain_acedata_images.settings as settings_module
 from langchain_acedata_images import (
+    AceDataImagesClient,
     AceDataImagesToolkit,
     OpenAIEditImageTool,
     OpenAIGenerateImageTool,
@@ -97,6 +98,24 @@ def test_env_names_are_one_constant(monkeypatch: pytest.MonkeyPatch) -> None:
     assert token.get_secret_value() == TOKEN
     assert env_base_url() == "http://env.test"
     assert env_save_dir() is None  # empty counts as unset
+
+
+def test_the_download_proxy_switch_reaches_the_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV.download_proxy, raising=False)
+    assert ENV.download_proxy == "ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY"
+    with AceDataImagesClient(TOKEN) as client:
+        assert client._download_options()["proxy_from_env"] is True
+    with AceDataImagesClient(TOKEN, download_proxy_from_env=False) as client:
+        assert client._download_options()["proxy_from_env"] is False
+    toolkit = AceDataImagesToolkit(api_token=TOKEN, download_proxy_from_env=False)
+    assert toolkit.client is not None
+    assert toolkit.client.download_proxy_from_env is False
+    for word in ("off", "0", " False "):
+        monkeypatch.setenv(ENV.download_proxy, word)
+        with AceDataImagesClient(TOKEN) as client:
+            assert client.download_proxy_from_env is False
+    with AceDataImagesClient(TOKEN, download_proxy_from_env=True) as client:
+        assert client.download_proxy_from_env is True  # the argument wins
 
 
 @pytest.mark.parametrize("module", ["settings.py", "tools.py", "toolkit.py"])

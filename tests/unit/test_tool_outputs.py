@@ -40,9 +40,9 @@ from tests.unit.tool_support import (
 @pytest.mark.parametrize(
     ("tool_cls", "name", "schema", "start"),
     [
-        (OpenAIEditImageTool, "openai_edit_image", EditImageInput, "Edit images by instruction"),
+        (OpenAIEditImageTool, "openai_edit_image", EditImageInput, "Edit images: restyle"),
         (OpenAIGetTaskTool, "openai_get_task", GetTaskInput, "Get an earlier image job"),
-        (OpenAIListTasksTool, "openai_list_tasks", TaskQuery, "List the account's image jobs"),
+        (OpenAIListTasksTool, "openai_list_tasks", TaskQuery, "List image jobs"),
     ],
 )
 def test_tools_are_declarative(
