@@ -1,10 +1,13 @@
 """Pip constraints pinning each declared dependency to its floor (``name>=X`` -> ``name==X``).
 
     python .ci/lowest_constraints.py [EXTRA ...] > constraints.txt
+    python .ci/lowest_constraints.py --dev NAME ...   # those dev requirements, as declared
 
 Reads ``pyproject.toml``: the core ``dependencies`` plus those of each named extra (an extra
 that names this package's other extras brings theirs). A requirement without a ``>=`` floor is
-an error: every declared range must have a lowest version that CI can install.
+an error: every declared range must have a lowest version that CI can install. ``--dev``
+prints the ``dev`` extra's requirements of the named packages (the test tools to install
+beside the floors, with their ranges kept in one place).
 """
 
 from __future__ import annotations
@@ -51,13 +54,29 @@ def floors(project: dict[str, Any], extras: list[str]) -> dict[str, str]:
     return pinned
 
 
+def dev_requirements(project: dict[str, Any], names: list[str]) -> list[str]:
+    """The ``dev`` extra's requirement strings for the packages ``names``, in that order."""
+    declared: dict[str, str] = {}
+    for requirement in project["optional-dependencies"]["dev"]:
+        match = _REQUIREMENT.match(requirement)
+        if match is not None:
+            declared[_normal(match.group(1))] = requirement
+    missing = [name for name in names if _normal(name) not in declared]
+    if missing:
+        raise SystemExit(f"not in the dev extra: {missing}")
+    return [declared[_normal(name)] for name in names]
+
+
 def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def main(extras: list[str]) -> None:
+def main(args: list[str]) -> None:
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
-    for package, version in sorted(floors(project, extras).items()):
+    if args[:1] == ["--dev"]:
+        print("\n".join(dev_requirements(project, args[1:])))
+        return
+    for package, version in sorted(floors(project, args).items()):
         print(f"{package}=={version}")
 
 
