@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import math
+import random as _random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from random import random as _uniform
+
+
+def _uniform() -> float:
+    """A draw from the process's generator; a function, so a copied or unpickled policy draws
+    there too instead of replaying a copy of the same sequence."""
+    return _random.random()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -139,6 +141,14 @@ def test_jitter_never_shortens_retry_after_nor_lets_a_bad_source_stretch_a_wait(
     assert policy.delay(1, retry_after=30.0) == 30.0
     assert policy.delay(4) == 8.0  # a draw below 0 counts as 0: never above the cap
     assert policy.delay(4) == 0.0  # above 1 counts as 1
+
+
+def test_copies_of_a_policy_do_not_replay_one_another_s_jitter() -> None:
+    # Tools are copied and pickled (LangChain, LangGraph): each copy must draw afresh.
+    policy = RetryPolicy()
+    pickled, copied = pickle.loads(pickle.dumps(policy)), copy.deepcopy(policy)
+    assert pickled == copied == policy
+    assert [pickled.delay(4) for _ in range(5)] != [copied.delay(4) for _ in range(5)]
 
 
 def test_retry_policy_defaults() -> None:
