@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
+from httpx_sse import EventSource, ServerSentEvent
 
 from ._poller_io import AsyncWaiter, PollerHub, SyncWaiter
 from ._steps import (
@@ -21,7 +22,7 @@ from ._steps import (
     Close,
     Emit,
     Flow,
-    NextLine,
+    NextEvent,
     ProgressCallback,
     ProgressEvent,
     Read,
@@ -65,7 +66,7 @@ class _SyncIO:
     ) -> None:
         self.client, self.sleep, self.on_progress = client, sleep, on_progress
         self.pollers = pollers
-        self.streams: dict[int, tuple[httpx.Response, Iterator[str]]] = {}
+        self.streams: dict[int, tuple[httpx.Response, Iterator[ServerSentEvent]]] = {}
         self.waiters: list[SyncWaiter] = []
 
     def perform(self, step: object) -> Any:
@@ -73,7 +74,8 @@ class _SyncIO:
             _trace_start(step, asynchronous=False)
             response = self.client.send(step.request, stream=step.stream)
             if step.stream:
-                self.streams[id(response)] = (response, response.iter_lines())
+                # Parsed as the SSE spec says (fields, multi-line data, CR/LF/CRLF) by httpx-sse.
+                self.streams[id(response)] = (response, EventSource(response).iter_sse())
             return response
         if isinstance(step, Sleep):
             if step.seconds > 0:
@@ -81,7 +83,7 @@ class _SyncIO:
         elif isinstance(step, Emit):
             if self.on_progress is not None:
                 self.on_progress(step.event)
-        elif isinstance(step, NextLine):
+        elif isinstance(step, NextEvent):
             return next(self.streams[id(step.response)][1], None)
         elif isinstance(step, Read):
             self.streams.pop(id(step.response), None)
@@ -156,7 +158,7 @@ class _AsyncIO:
     ) -> None:
         self.client, self.sleep, self.on_progress = client, sleep, on_progress
         self.pollers = pollers
-        self.streams: dict[int, tuple[httpx.Response, AsyncIterator[str]]] = {}
+        self.streams: dict[int, tuple[httpx.Response, AsyncGenerator[ServerSentEvent, None]]] = {}
         self.waiters: list[AsyncWaiter] = []
 
     async def perform(self, step: object) -> Any:
@@ -165,7 +167,7 @@ class _AsyncIO:
             sending = self.client.send(step.request, stream=step.stream)
             response = await _shielded(sending, abortable=lambda: not step.started)
             if step.stream:
-                self.streams[id(response)] = (response, response.aiter_lines())
+                self.streams[id(response)] = (response, EventSource(response).aiter_sse())
             return response
         if isinstance(step, Sleep):
             if step.seconds > 0:
@@ -175,13 +177,13 @@ class _AsyncIO:
                 maybe = self.on_progress(step.event)
                 if inspect.isawaitable(maybe):
                     await maybe
-        elif isinstance(step, NextLine):
+        elif isinstance(step, NextEvent):
             return await _shielded(anext(self.streams[id(step.response)][1], None))
         elif isinstance(step, Read):
-            self.streams.pop(id(step.response), None)
+            await self._forget(step.response)
             await _shielded(step.response.aread())
         elif isinstance(step, Close):
-            self.streams.pop(id(step.response), None)
+            await self._forget(step.response)
             await _shielded(step.response.aclose())
         elif isinstance(step, Watch):
             waiter = (
@@ -196,6 +198,11 @@ class _AsyncIO:
         else:
             raise UnknownStepError(step)
         return None
+
+    async def _forget(self, response: httpx.Response) -> None:
+        stream = self.streams.pop(id(response), None)
+        if stream is not None:  # closed here, not by the garbage collector after the loop
+            await _shielded(stream[1].aclose())
 
     async def close(self) -> None:
         for waiter in self.waiters:  # first: a cancelled wait stops being polled at once

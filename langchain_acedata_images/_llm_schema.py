@@ -26,10 +26,12 @@ goes through ``convert_to_openai_tool``) rejects a list of types and ``null`` in
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
+from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.json_schema import (
     DEFAULT_REF_TEMPLATE,
@@ -42,6 +44,8 @@ from pydantic_core import CoreSchema
 #: Keywords every provider's converter accepts (with ``description`` on properties only).
 _KEPT = ("anyOf", "enum", "items", "type")
 _NULL: dict[str, Any] = {"type": "null"}
+#: pydantic 2.12 added ``union_format``; older ones always write ``anyOf`` (its default).
+_HAS_UNION_FORMAT = "union_format" in inspect.signature(BaseModel.model_json_schema).parameters
 
 
 def _bare(schema: dict[str, Any]) -> dict[str, Any]:
@@ -162,10 +166,21 @@ class LLMArgs(BaseModel):
         *,
         union_format: Literal["any_of", "primitive_type_array"] = "any_of",
     ) -> dict[str, Any]:
-        """The compact LLM-facing schema (pydantic's full one with another generator)."""
-        schema = super().model_json_schema(
-            by_alias, ref_template, schema_generator, mode, union_format=union_format
-        )
+        """The compact LLM-facing schema (pydantic's full one with another generator).
+
+        ``union_format="primitive_type_array"`` needs pydantic 2.12 or later.
+        """
+        if _HAS_UNION_FORMAT:
+            schema = super().model_json_schema(
+                by_alias, ref_template, schema_generator, mode, union_format=union_format
+            )
+        elif union_format == "any_of":
+            schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode)
+        else:
+            raise TypeError(
+                f"union_format={union_format!r} needs pydantic>=2.12; this is pydantic "
+                f"{PYDANTIC_VERSION}, which writes unions as anyOf only (union_format='any_of')"
+            )
         if schema_generator is CompactJsonSchema:
             schema = cls._narrow_schema(cls._unwrap_choices(schema))
         return schema

@@ -1,7 +1,7 @@
 """The vocabulary shared by the sans-I/O flows and their drivers: I/O steps, jobs, events.
 
 A *flow* is a generator that yields steps (send a request, sleep, report progress, read a
-streamed line) and receives their outcome; :mod:`._drivers` runs it with blocking or asyncio
+streamed event) and receives their outcome; :mod:`._drivers` runs it with blocking or asyncio
 I/O. Nothing here does I/O.
 """
 
@@ -61,8 +61,8 @@ class Emit:
 
 
 @dataclass
-class NextLine:
-    """Read the next line of a streamed answer (``None`` at its end)."""
+class NextEvent:
+    """Read the next server-sent event of a streamed answer (``None`` at its end)."""
 
     response: httpx.Response
 
@@ -102,7 +102,7 @@ class Await:
     waiter: Any
 
 
-Step = Send | Sleep | Emit | NextLine | Close | Read | Watch | Await
+Step = Send | Sleep | Emit | NextEvent | Close | Read | Watch | Await
 Flow = Generator[Step, Any, T]
 
 

@@ -10,7 +10,7 @@ import httpx
 from ._base import BaseImagesClient
 from ._outcomes import Submission
 from ._results import task_id_of
-from ._steps import Emit, Flow, Job, NextLine
+from ._steps import Emit, Flow, Job, NextEvent
 from .models import TaskRecord
 
 
@@ -21,21 +21,19 @@ def parse_sse(
 
     One ``completed`` event arrives per image; the answer is complete once all ``n`` have
     arrived (or the stream ends with at least one). ``None`` means the stream ended early.
+    Events come parsed by the SSE rules (httpx-sse): ``data:`` lines joined with newlines, sent
+    at a blank line; the ``type`` in the data names the event, else the ``event:`` field.
     """
-    event_name = ""
     completed: list[dict[str, Any]] = []
     expected = getattr(job.request, "n", None) or 1
-    while (line := (yield NextLine(response))) is not None:
-        if line.startswith("event:"):
-            event_name = line[6:].strip()
-            continue
-        if not line.startswith("data:"):
-            continue
-        payload = json.loads(line[5:].strip())
+    while (event := (yield NextEvent(response))) is not None:
+        if not event.data:
+            continue  # the SSE spec dispatches no event without data (httpx-sse does)
+        payload = json.loads(event.data)
         if not isinstance(payload, dict):
             # Read as a broken stream: the caller recovers the job by trace_id.
             raise ValueError(f"stream event data is {type(payload).__name__}, not an object")
-        kind = payload.get("type") or event_name
+        kind = payload.get("type") or event.event
         job.task_id = task_id_of(payload.get("task_id")) or job.task_id
         if kind == "image_generation.partial_image":
             yield Emit(

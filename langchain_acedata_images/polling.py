@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import random as _random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def _uniform() -> float:
+    """A draw from the process's generator; a function, so a copied or unpickled policy draws
+    there too instead of replaying a copy of the same sequence."""
+    return _random.random()
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,9 @@ class RetryPolicy:
     """Bounded retries of requests that are safe to repeat.
 
     Applies to task look-ups (idempotent) and to submissions only when they provably never
-    created a job: connect errors and 429 answers.
+    created a job: connect errors and 429 answers. The backoff doubles from ``base_delay`` up to
+    ``max_delay``, less a random share of up to ``jitter`` of it, so clients that failed
+    together (a server restart, a burst of 429s) do not all come back at the same instant.
     """
 
     max_retries: int = 2
@@ -78,15 +88,27 @@ class RetryPolicy:
     settle_time: float = 3.0
     """After a timeout, keep looking the job up by ``trace_id`` this long before resubmitting:
     the server may still be creating it."""
+    jitter: float = 0.5
+    """The largest share of a backoff taken off at random (0: exact delays, 1: "full jitter")."""
+    random: Callable[[], float] = field(default=_uniform, repr=False, compare=False)
+    """The random source: a float in [0, 1) per delay (inject a fixed one to test)."""
 
     def __post_init__(self) -> None:
         times = (self.base_delay, self.max_delay, self.settle_time)
-        if self.max_retries < 0 or not all(math.isfinite(t) and t >= 0 for t in times):
+        if (
+            self.max_retries < 0
+            or not all(math.isfinite(t) and t >= 0 for t in times)
+            or not 0 <= self.jitter <= 1
+        ):
             raise ValueError(
-                "RetryPolicy needs max_retries >= 0 and finite delays and settle_time >= 0"
+                "RetryPolicy needs max_retries >= 0, finite delays and settle_time >= 0, "
+                "and 0 <= jitter <= 1"
             )
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """Backoff before retry number ``attempt`` (1-based); ``retry_after`` wins when larger."""
+        """Backoff before retry number ``attempt`` (1-based), jittered; never above
+        ``max_delay`` unless the server's ``retry_after`` asks for longer, which is then the
+        wait (a server's ``Retry-After`` is honoured as given, never shortened)."""
         backoff = min(self.base_delay * 2.0 ** min(attempt - 1, 32), self.max_delay)
-        return max(backoff, retry_after or 0.0)
+        draw = min(max(self.random(), 0.0), 1.0)  # a bad source must not stretch the wait
+        return max(backoff * (1.0 - self.jitter * draw), retry_after or 0.0)

@@ -27,6 +27,7 @@ from langchain_acedata_images import (
     ProgressEvent,
     RateLimitError,
     ResourceDisabledError,
+    RetryPolicy,
     ServerError,
     TaskFailedError,
     TaskTimeoutError,
@@ -512,6 +513,34 @@ def test_connect_errors_are_retried_a_bounded_number_of_times(
     assert caught.value.maybe_submitted is False
     assert submit.call_count == 3  # first try + max_retries=2
     assert clock.sleeps == [0.5, 1.0]
+
+
+def test_retry_waits_are_jittered_by_the_policys_random_source(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    draws = iter([0.5, 1.0, 0.0])
+    policy = RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, random=draws.__next__)
+    client = make_client(clock, retry_policy=policy)
+    api.post(GEN).mock(side_effect=httpx.ConnectError("refused"))
+    with pytest.raises(TransportError):
+        client.generate(prompt="fox")
+    assert clock.sleeps == [0.375, 0.5]  # 0.5 less 25 %, 1.0 less 50 %
+
+
+def test_a_lookup_retry_waits_the_servers_retry_after_unjittered(
+    api: respx.MockRouter, clock: FakeClock
+) -> None:
+    policy = RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, random=lambda: 0.99)
+    client = make_client(clock, retry_policy=policy)
+    api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(429, headers={"retry-after": "4"}, json={"error": "slow down"}),
+            httpx.Response(503, json={"error": "busy"}),
+            httpx.Response(200, json={"id": "t1", "response": DONE, "finished_at": 1.0}),
+        ]
+    )
+    client.get_task("t1")
+    assert clock.sleeps == [4.0, pytest.approx(0.505)]  # Retry-After as given; 1.0 jittered
 
 
 def test_connect_error_then_success(api: respx.MockRouter, client: AceDataImagesClient) -> None:

@@ -138,6 +138,22 @@ def test_the_full_pydantic_schema_is_still_available() -> None:
     assert full["properties"]["model"]["default"] == "gpt-image-1"
 
 
+def test_the_schema_is_the_same_on_a_pydantic_without_union_format(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """pydantic < 2.12 has no ``union_format`` (the floor is 2.9): anyOf is all it writes."""
+    from langchain_acedata_images import GenerateImageInput, _llm_schema
+
+    expected = GenerateImageInput.model_json_schema()
+    monkeypatch.setattr(_llm_schema, "_HAS_UNION_FORMAT", False)
+    assert GenerateImageInput.model_json_schema() == expected
+    assert GenerateImageInput.model_json_schema(union_format="any_of") == expected
+    with pytest.raises(
+        TypeError, match=r"union_format='primitive_type_array' needs pydantic>=2\.12"
+    ):
+        GenerateImageInput.model_json_schema(union_format="primitive_type_array")
+
+
 # ------------------------------------------------------------------- provider conversions
 
 
@@ -232,7 +248,11 @@ def _openai_dicts(tools: list[BaseTool]) -> list[Any]:
 @pytest.mark.parametrize("form", ["tools", "bind_tools"])
 def test_google_genai_conversion_keeps_every_parameter(tools: list[BaseTool], form: str) -> None:
     given: list[Any] = list(tools) if form == "tools" else _openai_dicts(tools)
-    declarations = convert_to_genai_function_declarations(given)[0].function_declarations
+    converted: Any = convert_to_genai_function_declarations(given)
+    # langchain-google-genai 4 returns a list of tools, 3 (at langchain-core's floor) one tool.
+    declarations = (
+        converted[0] if isinstance(converted, list) else converted
+    ).function_declarations
     assert declarations is not None
     assert [declaration.name for declaration in declarations] == [tool.name for tool in tools]
     for tool, declaration in zip(tools, declarations, strict=True):

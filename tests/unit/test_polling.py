@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+from collections.abc import Callable
+
 import pytest
 
 from langchain_acedata_images import PollSchedule, RetryPolicy
@@ -98,7 +102,7 @@ def test_times_refuse_a_schedule_that_polls_continuously(schedule: PollSchedule)
 
 
 def test_retry_delays_double_up_to_the_cap_and_honour_retry_after() -> None:
-    policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=3.0)
+    policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=3.0, jitter=0.0)
     assert [policy.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 3.0, 3.0]
     assert policy.delay(1, retry_after=7.0) == 7.0
     assert policy.delay(3, retry_after=1.0) == 2.0
@@ -106,19 +110,56 @@ def test_retry_delays_double_up_to_the_cap_and_honour_retry_after() -> None:
 
 
 def test_retry_exponent_stops_at_32() -> None:
-    policy = RetryPolicy(base_delay=1.0, max_delay=1e12)
+    policy = RetryPolicy(base_delay=1.0, max_delay=1e12, jitter=0.0)
     assert policy.delay(10**6) == 2.0**32
     assert policy.delay(33) == policy.delay(34)
 
 
+def _draws(*values: float) -> Callable[[], float]:
+    """A random source that returns ``values`` in turn."""
+    return iter(values).__next__
+
+
+def test_jitter_takes_a_random_share_of_up_to_jitter_off_each_backoff() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=8.0, jitter=0.5, random=_draws(0.0, 0.5, 1.0))
+    assert [policy.delay(3) for _ in range(3)] == [4.0, 3.0, 2.0]
+    full = RetryPolicy(base_delay=1.0, max_delay=8.0, jitter=1.0, random=_draws(0.25, 0.999))
+    assert [full.delay(10), full.delay(1)] == [6.0, pytest.approx(0.001)]
+
+
+def test_default_delays_are_spread_and_never_above_the_cap() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=8.0)
+    for attempt in (1, 4, 10):
+        backoff = min(0.5 * 2 ** (attempt - 1), 8.0)
+        delays = {policy.delay(attempt) for _ in range(200)}
+        assert len(delays) > 100  # not one deterministic value
+        assert all(backoff / 2 <= delay <= backoff for delay in delays)
+
+
+def test_jitter_never_shortens_retry_after_nor_lets_a_bad_source_stretch_a_wait() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=8.0, jitter=1.0, random=_draws(0.9, -5.0, 7.0))
+    assert policy.delay(1, retry_after=30.0) == 30.0
+    assert policy.delay(4) == 8.0  # a draw below 0 counts as 0: never above the cap
+    assert policy.delay(4) == 0.0  # above 1 counts as 1
+
+
+def test_copies_of_a_policy_do_not_replay_one_another_s_jitter() -> None:
+    # Tools are copied and pickled (LangChain, LangGraph): each copy must draw afresh.
+    policy = RetryPolicy()
+    pickled, copied = pickle.loads(pickle.dumps(policy)), copy.deepcopy(policy)
+    assert pickled == copied == policy
+    assert [pickled.delay(4) for _ in range(5)] != [copied.delay(4) for _ in range(5)]
+
+
 def test_retry_policy_defaults() -> None:
     policy = RetryPolicy()
-    assert (policy.max_retries, policy.base_delay, policy.max_delay, policy.settle_time) == (
-        2,
-        0.5,
-        8.0,
-        3.0,
-    )
+    assert (
+        policy.max_retries,
+        policy.base_delay,
+        policy.max_delay,
+        policy.settle_time,
+        policy.jitter,
+    ) == (2, 0.5, 8.0, 3.0, 0.5)
     schedule = PollSchedule()
     assert (schedule.first_delay, schedule.factor, schedule.max_interval) == (1.25, 1.35, 30.0)
 
@@ -131,6 +172,9 @@ def test_retry_policy_defaults() -> None:
         {"max_delay": NAN},
         {"settle_time": INF},
         {"settle_time": -1},
+        {"jitter": -0.1},
+        {"jitter": 1.5},
+        {"jitter": NAN},
     ],
 )
 def test_retry_policy_rejects_negative_or_non_finite_values(options: dict[str, float]) -> None:
@@ -139,4 +183,4 @@ def test_retry_policy_rejects_negative_or_non_finite_values(options: dict[str, f
 
 
 def test_retry_policy_accepts_zero() -> None:
-    RetryPolicy(max_retries=0, base_delay=0, max_delay=0, settle_time=0)
+    RetryPolicy(max_retries=0, base_delay=0, max_delay=0, settle_time=0, jitter=0)
