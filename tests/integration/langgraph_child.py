@@ -1,8 +1,9 @@
 """A LangGraph program run in a child process by test_exactly_once.py (not a test module).
 
-``python -m tests.integration.langgraph_child <graph|agent> <start|resume> <base_url> <db>``:
-``start`` runs a conversation whose model asks for one image on thread ``THREAD``; ``resume``
-continues that thread from the SQLite checkpoint and prints the tool message as JSON.
+``python -m tests.integration.langgraph_child <graph|agent|approval> <start|resume> <base_url>
+<db>``: ``start`` runs a conversation whose model asks for one image on thread ``THREAD``;
+``resume`` continues that thread from the SQLite checkpoint and prints the tool message as JSON.
+``approval`` stops before the tool node (``interrupt_before``) until a ``resume`` approves it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def image_tool(base_url: str) -> OpenAIGenerateImageTool:
     return OpenAIGenerateImageTool(client=client)
 
 
-def state_graph(base_url: str, saver: SqliteSaver) -> Any:
+def state_graph(base_url: str, saver: SqliteSaver, interrupt: bool = False) -> Any:
     def agent(state: MessagesState) -> dict[str, Any]:
         if isinstance(state["messages"][-1], ToolMessage):
             return {"messages": [AIMessage("Here it is.")]}
@@ -55,7 +56,12 @@ def state_graph(base_url: str, saver: SqliteSaver) -> Any:
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", tools_condition)
     graph.add_edge("tools", "agent")
-    return graph.compile(checkpointer=saver)
+    return graph.compile(checkpointer=saver, interrupt_before=["tools"] if interrupt else None)
+
+
+def approval_graph(base_url: str, saver: SqliteSaver) -> Any:
+    """The graph stopping before its tools until a human approves (``invoke(None)``)."""
+    return state_graph(base_url, saver, interrupt=True)
 
 
 def agent_graph(base_url: str, saver: SqliteSaver) -> Any:
@@ -68,10 +74,13 @@ def agent_graph(base_url: str, saver: SqliteSaver) -> Any:
 def main(kind: str, mode: str, base_url: str, db: str) -> None:
     config: Any = {"configurable": {"thread_id": THREAD}}
     with SqliteSaver.from_conn_string(db) as saver:
-        build = state_graph if kind == "graph" else agent_graph
-        graph = build(base_url, saver)
+        builds = {"graph": state_graph, "agent": agent_graph, "approval": approval_graph}
+        graph = builds[kind](base_url, saver)
         start = {"messages": [HumanMessage("Draw a red fox")]}
         state = graph.invoke(start if mode == "start" else None, config)
+    if mode == "start" and kind == "approval":
+        print(json.dumps({"next": list(graph.get_state(config).next)}))  # stopped for approval
+        return
     tool_message = next(m for m in state["messages"] if isinstance(m, ToolMessage))
     print(
         json.dumps(
@@ -79,6 +88,8 @@ def main(kind: str, mode: str, base_url: str, db: str) -> None:
                 "content": tool_message.content,
                 "urls": tool_message.artifact.urls,
                 "trace_id": tool_message.artifact.trace_id,
+                "task_id": tool_message.artifact.task_id,
+                "note": tool_message.artifact.note,
                 "last": state["messages"][-1].content,
             }
         )

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.integration
 #: Jobs run 1.5 s: long enough to kill a process while its tool waits.
 LATENCY = "1.5"
 ROOT = Path(__file__).resolve().parents[2]
+GENERATIONS = "/openai/images/generations"
 
 
 @pytest.fixture(scope="module")
@@ -176,4 +178,63 @@ def test_a_run_killed_while_waiting_resumes_from_its_checkpoint_and_pays_once(
     assert answer["urls"]
     assert answer["urls"][0] in answer["content"]
     assert answer["last"] == "Here it is."
+    assert paid_jobs(base_url) == 1
+
+
+def set_remote_faults(base_url: str, **faults: Any) -> None:
+    with httpx.Client() as admin:
+        admin.post(f"{base_url}/_emulator/faults", json=faults).raise_for_status()
+
+
+def tool_answers(children: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
+    answers = []
+    for child in children:
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        answers.append(json.loads(out.strip().splitlines()[-1]))
+    return answers
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("accept_delay", [0.0, 0.3])
+def test_a_double_approval_from_two_processes_delivers_one_job(
+    base_url: str, tmp_path: Path, accept_delay: float
+) -> None:
+    """A graph stopped before its tools is approved twice at once (a double click, a queue
+    message delivered twice): both runs report the same job, whichever of them paid."""
+    set_remote_faults(base_url, response_delay=accept_delay, fault_paths=[GENERATIONS])
+    db = tmp_path / "checkpoints.sqlite"
+    start = run_child("approval", "start", base_url, db)
+    out, err = start.communicate(timeout=60)
+    assert start.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1]) == {"next": ["tools"]}
+    assert remote_stats(base_url)["submissions"] == 0
+
+    answers = tool_answers([run_child("approval", "resume", base_url, db) for _ in range(2)])
+    stats = remote_stats(base_url)
+    assert stats["submissions"] <= 2  # both may pay (no cross-process lock), never more
+    assert answers[0]["task_id"] == answers[1]["task_id"]  # ...but one job is delivered
+    assert answers[0]["urls"] == answers[1]["urls"]
+    if stats["submissions"] == 2:
+        noted = [answer["note"] or "" for answer in answers]
+        assert any("also submitted" in note for note in noted), noted
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dialect", ["trace_id honoured", "trace_id ignored"])
+def test_two_processes_resuming_one_thread_at_once_pay_once(
+    request: pytest.FixtureRequest, tmp_path: Path, dialect: str
+) -> None:
+    name = "remote" if dialect == "trace_id honoured" else "remote_ignoring_trace_ids"
+    base_url: str = request.getfixturevalue(name)
+    remote_reset(base_url)
+    db = tmp_path / "checkpoints.sqlite"
+    first = run_child("graph", "start", base_url, db)
+    wait_for_submission(base_url, first)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=10)
+
+    answers = tool_answers([run_child("graph", "resume", base_url, db) for _ in range(2)])
+    assert answers[0]["task_id"] == answers[1]["task_id"]
+    assert answers[0]["urls"]
     assert paid_jobs(base_url) == 1
