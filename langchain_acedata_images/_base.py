@@ -12,7 +12,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -238,6 +238,17 @@ class BaseImagesClient:
             self._trace_ids_honoured = True
         elif stored.get("trace_id") == trace_id:
             self._trace_ids_honoured = False
+
+    def _learn_trace_ids(self, records: Iterable[TaskRecord]) -> None:
+        """Learn from any listed task this package submitted (its stored request carries a
+        ``lcai-`` trace_id) whether the server keeps client trace_ids: the task then has it."""
+        for record in records:
+            if self._trace_ids_honoured is not None:
+                return
+            stored = record.request if isinstance(record.request, dict) else {}
+            sent = stored.get("trace_id")
+            if isinstance(sent, str) and sent.startswith("lcai-") and record.trace_id:
+                self._trace_ids_honoured = record.trace_id == sent
 
     def _pause_submissions(self, seconds: float) -> None:
         """A 429 said to wait ``seconds``: no submission of this client goes out before then,

@@ -75,7 +75,7 @@ def make_client(clock: FakeClock | None = None, **kwargs: object) -> AceDataImag
     options: dict[str, object] = {
         "base_url": BASE_URL,
         "poll_schedule": PollSchedule(first_delay=0.5, factor=1.5, max_interval=5.0),
-        "retry_policy": RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0),
+        "retry_policy": RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, settle_time=3.0),
     }
     options.update(kwargs)
     client = AceDataImagesClient(TOKEN, **options)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ the job only some time later.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -65,10 +66,14 @@ def generate_call(call_id: str) -> dict[str, Any]:
 
 
 async def llm_asks_for_an_image(
-    generate: OpenAIGenerateImageTool, get_task: OpenAIGetTaskTool, turns: int = 2
+    generate: OpenAIGenerateImageTool,
+    get_task: OpenAIGetTaskTool,
+    turns: int = 2,
+    pause: float = 0.0,
 ) -> list[str]:
     """An LLM as the issue saw it: it reads each answer; told to check a job, it checks it
-    with ``openai_get_task``; told to try again, it calls the generator again (a new call)."""
+    with ``openai_get_task`` (``pause`` seconds later); told to try again, it calls the
+    generator again (a new tool call)."""
     texts = []
     for turn in range(turns):
         message = await generate.ainvoke(generate_call(f"call-{turn}"))
@@ -78,6 +83,7 @@ async def llm_asks_for_an_image(
         if "openai_get_task" in texts[-1]:
             trace_id = texts[-1].split("trace_id=")[1].split()[0].rstrip(".")
             check = {"type": "tool_call", "id": "check", "name": get_task.name}
+            await asyncio.sleep(pause)
             answer = await get_task.ainvoke({**check, "args": {"trace_id": trace_id}})
             texts.append(str(answer.content))
             return texts
@@ -110,7 +116,7 @@ async def test_a_job_still_invisible_after_the_settle_window_is_reported_with_it
     async with emulator_client(emulator.base_url, retry_policy=policy) as client:
         generate = OpenAIGenerateImageTool(client=client)
         get_task = OpenAIGetTaskTool(client=client, max_wait=5.0)
-        texts = await llm_asks_for_an_image(generate, get_task)
+        texts = await llm_asks_for_an_image(generate, get_task, pause=1.5)
     assert "may" in texts[0], texts
     assert "openai_get_task" in texts[0]
     assert "trace_id=lcai-" in texts[0]

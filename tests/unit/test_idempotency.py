@@ -93,9 +93,9 @@ def test_a_key_that_already_has_a_job_attaches_instead_of_submitting(
     assert result.task_id == "t-old"
     assert result.trace_id == trace_id
     assert submit.call_count == 0
-    sent = body_of(scan.calls[0].request)
+    sent = body_of(scan.calls[0].request)  # first by trace_id: the server is not known yet
     assert sent["action"] == "retrieve_batch"
-    assert sent["type"] == "images_generations"
+    assert sent["trace_ids"] == [trace_id]
     assert sent["created_at_min"] < 1e12
 
 
@@ -107,7 +107,8 @@ def test_a_new_key_is_submitted_once_with_its_derived_trace_id(
     result = client.generate(prompt="fox", idempotency_key="order-43")
     assert isinstance(result, ImageGenerationResult)
     assert body_of(submit.calls[0].request)["trace_id"] == derive_trace_id("order-43")
-    assert lookups.call_count == 1  # the cost: one look-up per keyed call
+    # The cost on a client that does not know the server yet: by trace_id, then one scan page.
+    assert lookups.call_count == 2
 
 
 def test_once_trace_ids_are_known_to_be_kept_the_look_up_filters_by_it(
@@ -180,7 +181,8 @@ WALL = 1_800_000_000.0
 
 
 def other_job(index: int) -> dict[str, Any]:
-    return record(f"gw-{index}", {**BODY, "prompt": f"someone else's {index}"}, finished_at=1.0)
+    job = record(f"gw-{index}", {**BODY, "prompt": f"someone else's {index}"}, finished_at=1.0)
+    return {**job, "id": f"t-{index}"}
 
 
 def scan_pages(*pages: list[dict[str, Any]]) -> Any:
@@ -193,6 +195,7 @@ def test_the_scan_pages_through_recent_tasks_until_it_finds_ours(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
     client._wall_clock = lambda: WALL
+    client._trace_ids_honoured = False
     trace_id = derive_trace_id("paged")
     ours = record("gw-ours", {**BODY, "trace_id": trace_id}, finished_at=5.0, response=DONE)
     submit = api.post(GEN).respond(200, json={"task_id": "never"})
@@ -210,6 +213,7 @@ def test_the_scan_pages_through_recent_tasks_until_it_finds_ours(
 def test_without_our_trace_id_the_newest_job_with_the_same_request_is_ours(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     alike = record("gw-same", dict(BODY), finished_at=5.0, response=DONE)
     older_alike = {**alike, "id": "t-older"}
     submit = api.post(GEN).respond(200, json={"task_id": "never"})
@@ -217,24 +221,29 @@ def test_without_our_trace_id_the_newest_job_with_the_same_request_is_ours(
     result = client.generate(BODY, idempotency_key="alike")
     assert isinstance(result, ImageGenerationResult)
     assert result.task_id == "t-old"
-    assert (submit.call_count, scan.call_count) == (0, 1)  # a short page is the last one
+    # A short page may be a capped one: the scan reads on to an empty page.
+    assert (submit.call_count, scan.call_count) == (0, 2)
 
 
 def test_a_scan_that_finds_only_other_jobs_submits_once(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     submit = api.post(GEN).respond(200, json=DONE)
     scan = api.post(TASKS).mock(
-        side_effect=scan_pages(*([other_job(i) for i in range(100)] for _ in range(5)))
+        side_effect=scan_pages(*([other_job(p * 100 + i) for i in range(100)] for p in range(7)))
     )
     client.generate(BODY, idempotency_key="new")
     assert submit.call_count == 1
-    assert [body_of(call.request)["offset"] for call in scan.calls] == [0, 100, 200, 300, 400]
+    # No page limit: the window is read to its end (an empty page), however busy the account.
+    offsets = [body_of(call.request)["offset"] for call in scan.calls]
+    assert offsets == [0, 100, 200, 300, 400, 500, 600, 700]
 
 
 def test_an_edit_is_looked_for_among_edits(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     api.post(EDITS).respond(200, json=DONE)
     scan = api.post(TASKS).respond(200, json={"items": [], "count": 0})
     client.edit(prompt="make it blue", image="https://cdn.test/in.png", idempotency_key="e")
@@ -368,13 +377,13 @@ async def test_exactly_once_can_be_turned_off_and_works_async(
     }
     keyed = OpenAIGenerateImageTool(client=make_client(clock))
     await keyed.ainvoke(call)
-    assert lookups.call_count == 1
+    assert lookups.call_count == 2  # by trace_id, then one scan page
     first = submit.calls[0].request
     key = tool_call_key(keyed.name, "c", None)
     assert body_of(first)["trace_id"] == expected_trace_id(first, key)
     plain = OpenAIGenerateImageTool(client=make_client(clock), exactly_once=False)
     await plain.ainvoke(call)
-    assert lookups.call_count == 1
+    assert lookups.call_count == 2
     assert (
         body_of(submit.calls[1].request)["trace_id"] != body_of(submit.calls[0].request)["trace_id"]
     )

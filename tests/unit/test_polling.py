@@ -117,7 +117,7 @@ def test_retry_policy_defaults() -> None:
         2,
         0.5,
         8.0,
-        3.0,
+        30.0,
     )
     schedule = PollSchedule()
     assert (schedule.first_delay, schedule.factor, schedule.max_interval) == (1.25, 1.35, 30.0)
