@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from ._env import ENV, env_base_url, env_save_dir, env_token
 from ._idempotency import derive_trace_id
+from ._locks import FileClaims
 from ._steps import Job, ProgressEvent, new_trace_id
 from .durations import DurationEstimator
 from .errors import APIError, ConfigurationError, error_from_response
@@ -68,6 +69,7 @@ class BaseImagesClient:
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
         lookup_window: float = 86400.0,
+        lock_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if api_token is None:
             api_token = env_token()
@@ -92,6 +94,8 @@ class BaseImagesClient:
         self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
         """Typical job durations learned by this client (``None``: learning off)."""
         self._init_shared_state(idempotency_namespace, lookup_window)
+        # Claims of keyed jobs shared with other processes using the same directory.
+        self._file_claims = FileClaims(lock_dir) if lock_dir is not None else None
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic
@@ -279,15 +283,20 @@ class BaseImagesClient:
                 self._turn = None
 
     def _claim(self, trace_id: str) -> bool:
-        """Take the turn of a keyed job; ``False`` while another run holds it."""
+        """Take the turn of a keyed job; ``False`` while another run (of this client, or of
+        any process sharing ``lock_dir``) holds it."""
         with self._claims_lock:
             if trace_id in self._claims:
+                return False
+            if self._file_claims is not None and not self._file_claims.try_claim(trace_id):
                 return False
             self._claims.add(trace_id)
             return True
 
     def _release(self, trace_id: str) -> None:
         with self._claims_lock:
+            if trace_id in self._claims and self._file_claims is not None:
+                self._file_claims.release(trace_id)
             self._claims.discard(trace_id)
 
     def _elapsed(self, job: Job) -> float:

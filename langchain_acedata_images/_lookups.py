@@ -230,7 +230,7 @@ def settle_duplicates(
     if len(tasks) < 2:
         return record, None
     first = min(tasks, key=creation_order)
-    others = ", ".join(item.id or "?" for item in tasks if item is not first)
+    others = ", ".join(item.id or "?" for item in tasks if item.id != first.id)
     logger.warning(
         "job %s was submitted by concurrent runs: task %s is kept, %s billed as well",
         job.trace_id,
@@ -242,4 +242,5 @@ def settle_duplicates(
         f"job (task {first.id}); the duplicate task(s) {others} were billed and are not "
         "delivered"
     )
-    return first, note
+    # Our own task keeps the submission's answer (it may already hold the images).
+    return (record if first.id == record.id else first), note

@@ -102,6 +102,10 @@ class AceDataImagesClient(BaseImagesClient):
     only (every redirect hop and resolved address is checked); ``allow_private_downloads=True``
     also allows loopback, link-local and private hosts. At most ``max_downloads`` (16) images
     of one answer are saved; the others keep their URLs.
+
+    ``lock_dir`` (POSIX): a directory shared by processes that may run the same keyed call at
+    once (a double approval); the second then waits for the first one's submission and
+    attaches to its job instead of paying for another.
     """
 
     def __init__(
@@ -125,6 +129,7 @@ class AceDataImagesClient(BaseImagesClient):
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
         lookup_window: float = 86400.0,
+        lock_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._emulator: RunningEmulator | None = None
         if emulator is not False:
@@ -141,6 +146,7 @@ class AceDataImagesClient(BaseImagesClient):
             save_dir=save_dir, allow_private_downloads=allow_private_downloads,
             max_downloads=max_downloads, callback_url=callback_url, learn_durations=learn_durations,
             idempotency_namespace=idempotency_namespace, lookup_window=lookup_window,
+            lock_dir=lock_dir,
         )  # fmt: skip
         self._pools = HTTPPools(
             timeout=self.timeout, max_connections=max_connections,

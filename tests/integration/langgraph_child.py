@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -39,7 +40,11 @@ class ScriptedChatModel(GenericFakeChatModel):
 
 def image_tool(base_url: str) -> OpenAIGenerateImageTool:
     client = emulator_client(
-        base_url, token=TOKEN, max_wait=60.0, poll_schedule=PollSchedule(0.05, 1.5, 0.3)
+        base_url,
+        token=TOKEN,
+        max_wait=60.0,
+        poll_schedule=PollSchedule(0.05, 1.5, 0.3),
+        lock_dir=os.environ.get("ACEDATA_TEST_LOCK_DIR"),  # shared by concurrent resumes
     )
     return OpenAIGenerateImageTool(client=client)
 
@@ -78,18 +83,21 @@ def main(kind: str, mode: str, base_url: str, db: str) -> None:
         graph = builds[kind](base_url, saver)
         start = {"messages": [HumanMessage("Draw a red fox")]}
         state = graph.invoke(start if mode == "start" else None, config)
-    if mode == "start" and kind == "approval":
-        print(json.dumps({"next": list(graph.get_state(config).next)}))  # stopped for approval
-        return
+        if mode == "start" and kind == "approval":
+            print(json.dumps({"next": list(graph.get_state(config).next)}))  # awaits approval
+            return
     tool_message = next(m for m in state["messages"] if isinstance(m, ToolMessage))
+    # A thread another process finished comes from the checkpoint: its artifact is a dict.
+    artifact = tool_message.artifact
+    result = artifact if isinstance(artifact, dict) else artifact.model_dump()
     print(
         json.dumps(
             {
                 "content": tool_message.content,
-                "urls": tool_message.artifact.urls,
-                "trace_id": tool_message.artifact.trace_id,
-                "task_id": tool_message.artifact.task_id,
-                "note": tool_message.artifact.note,
+                "urls": [image["url"] for image in result["images"] if image.get("url")],
+                "trace_id": result["trace_id"],
+                "task_id": result["task_id"],
+                "note": result.get("note"),
                 "last": state["messages"][-1].content,
             }
         )

@@ -136,14 +136,14 @@ def test_task_timeouts_retried_three_times_pay_once(base_url: str) -> None:
     assert paid_jobs(base_url) == 1
 
 
-def run_child(kind: str, mode: str, base_url: str, db: Path) -> subprocess.Popen[str]:
+def run_child(kind: str, mode: str, base_url: str, db: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.integration.langgraph_child", kind, mode, base_url, str(db)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
     )
 
 
@@ -196,12 +196,14 @@ def tool_answers(children: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("locked", [False, True], ids=["no lock_dir", "shared lock_dir"])
 @pytest.mark.parametrize("accept_delay", [0.0, 0.3])
 def test_a_double_approval_from_two_processes_delivers_one_job(
-    base_url: str, tmp_path: Path, accept_delay: float
+    base_url: str, tmp_path: Path, accept_delay: float, locked: bool
 ) -> None:
     """A graph stopped before its tools is approved twice at once (a double click, a queue
-    message delivered twice): both runs report the same job, whichever of them paid."""
+    message delivered twice): both runs report the same job, whichever of them paid; with a
+    shared ``lock_dir`` only one of them pays."""
     set_remote_faults(base_url, response_delay=accept_delay, fault_paths=[GENERATIONS])
     db = tmp_path / "checkpoints.sqlite"
     start = run_child("approval", "start", base_url, db)
@@ -210,9 +212,11 @@ def test_a_double_approval_from_two_processes_delivers_one_job(
     assert json.loads(out.strip().splitlines()[-1]) == {"next": ["tools"]}
     assert remote_stats(base_url)["submissions"] == 0
 
-    answers = tool_answers([run_child("approval", "resume", base_url, db) for _ in range(2)])
+    env = {"ACEDATA_TEST_LOCK_DIR": str(tmp_path / "locks")} if locked else {}
+    resumes = [run_child("approval", "resume", base_url, db, **env) for _ in range(2)]
+    answers = tool_answers(resumes)
     stats = remote_stats(base_url)
-    assert stats["submissions"] <= 2  # both may pay (no cross-process lock), never more
+    assert stats["submissions"] == 1 if locked else stats["submissions"] <= 2
     assert answers[0]["task_id"] == answers[1]["task_id"]  # ...but one job is delivered
     assert answers[0]["urls"] == answers[1]["urls"]
     if stats["submissions"] == 2:
