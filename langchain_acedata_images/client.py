@@ -270,7 +270,7 @@ class AceDataImagesClient(BaseImagesClient):
         and their paths set on the result. ``max_wait`` overrides the client's for this call.
 
         ``idempotency_key``: a repeated call with the key attaches to the first call's job
-        (one look-up request per call; see README "Exactly once").
+        (two look-up requests per call; see README "Exactly once").
         """
         job = self._new_job(
             GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key
