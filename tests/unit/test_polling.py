@@ -119,6 +119,7 @@ def test_retry_policy_defaults() -> None:
         8.0,
         30.0,
     )
+    assert policy.dedupes_trace_ids is False  # never resend an unconfirmed job by default
     schedule = PollSchedule()
     assert (schedule.first_delay, schedule.factor, schedule.max_interval) == (1.25, 1.35, 30.0)
 
