@@ -12,7 +12,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from ._env import ENV, env_base_url, env_download_proxy, env_save_dir, env_token
 from ._idempotency import derive_trace_id
+from ._locks import FileClaims
 from ._steps import Job, ProgressEvent, new_trace_id
 from .durations import DurationEstimator
 from .errors import APIError, ConfigurationError, error_from_response
@@ -69,6 +70,7 @@ class BaseImagesClient:
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
         lookup_window: float = 86400.0,
+        lock_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if api_token is None:
             api_token = env_token()
@@ -93,6 +95,8 @@ class BaseImagesClient:
         self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
         """Typical job durations learned by this client (``None``: learning off)."""
         self._init_shared_state(idempotency_namespace, lookup_window)
+        # Claims of keyed jobs shared with other processes using the same directory.
+        self._file_claims = FileClaims(lock_dir) if lock_dir is not None else None
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic
@@ -247,6 +251,17 @@ class BaseImagesClient:
         elif stored.get("trace_id") == trace_id:
             self._trace_ids_honoured = False
 
+    def _learn_trace_ids(self, records: Iterable[TaskRecord]) -> None:
+        """Learn from any listed task this package submitted (its stored request carries a
+        ``lcai-`` trace_id) whether the server keeps client trace_ids: the task then has it."""
+        for record in records:
+            if self._trace_ids_honoured is not None:
+                return
+            stored = record.request if isinstance(record.request, dict) else {}
+            sent = stored.get("trace_id")
+            if isinstance(sent, str) and sent.startswith("lcai-") and record.trace_id:
+                self._trace_ids_honoured = record.trace_id == sent
+
     def _pause_submissions(self, seconds: float) -> None:
         """A 429 said to wait ``seconds``: no submission of this client goes out before then,
         and until a while after, submissions go one at a time (see :meth:`_take_turn`)."""
@@ -276,15 +291,20 @@ class BaseImagesClient:
                 self._turn = None
 
     def _claim(self, trace_id: str) -> bool:
-        """Take the turn of a keyed job; ``False`` while another run holds it."""
+        """Take the turn of a keyed job; ``False`` while another run (of this client, or of
+        any process sharing ``lock_dir``) holds it."""
         with self._claims_lock:
             if trace_id in self._claims:
+                return False
+            if self._file_claims is not None and not self._file_claims.try_claim(trace_id):
                 return False
             self._claims.add(trace_id)
             return True
 
     def _release(self, trace_id: str) -> None:
         with self._claims_lock:
+            if trace_id in self._claims and self._file_claims is not None:
+                self._file_claims.release(trace_id)
             self._claims.discard(trace_id)
 
     def _elapsed(self, job: Job) -> float:

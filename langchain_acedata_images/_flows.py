@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from ._base import BaseImagesClient
-from ._lookups import earlier_job_flow, lookup_flow, recover_flow
+from ._lookups import earlier_job_flow, lookup_flow, recover_flow, settle_duplicates
 from ._outcomes import (
     MAYBE_SENT,
     NOT_SENT,
@@ -29,7 +29,7 @@ from ._results import request_of, result_from_record
 from ._steps import Close, Emit, Flow, Job, Read, Send, Sleep
 from ._stream import parse_sse
 from ._waiting import wait_flow
-from .errors import RateLimitError, TaskNotFoundError, TransportError
+from .errors import AceDataImagesError, RateLimitError, TaskNotFoundError, TransportError
 from .models import ImageGenerationResult, ImageTask
 
 logger = logging.getLogger("langchain_acedata_images.client")
@@ -62,7 +62,7 @@ def image_flow(
         result = result_from_record(record, job, base._elapsed(job))
         if submission.answered:
             yield Emit(base._event(job, "finished", status="succeeded"))
-        return result
+        return _noted(result, job)
     status = "submitted" if submission.answered else record.status
     if submission.answered or waiting:
         yield Emit(base._event(job, "submitted", status="submitted"))
@@ -73,7 +73,15 @@ def image_flow(
             status=status,
             callback_url=request.callback_url,
         )
-    return (yield from wait_flow(base, job))
+    return _noted((yield from wait_flow(base, job)), job)
+
+
+def _noted(result: ImageGenerationResult, job: Job) -> ImageGenerationResult:
+    """``result`` with the job's note (e.g. a duplicate submitted by a concurrent run)."""
+    if not job.note:
+        return result
+    note = f"{result.note}; {job.note}" if result.note else job.note
+    return result.model_copy(update={"note": note})
 
 
 def _submit_once(
@@ -98,7 +106,18 @@ def _submit_once(
     try:
         record = yield from earlier_job_flow(base, job)
         if record is None:
-            return (yield from submit_flow(base, path, body, job, stream=stream))
+            submission = yield from submit_flow(base, path, body, job, stream=stream)
+            if base._trace_ids_honoured is False or submission.record.id is None:
+                return submission
+            # Another process may have resumed the same tool call at the same moment.
+            try:
+                first, job.note = yield from settle_duplicates(base, job, submission.record)
+            except AceDataImagesError as exc:  # the job exists: a failed check changes nothing
+                logger.info("could not check %s for duplicates: %s", job.trace_id, exc)
+                return submission
+            if first is submission.record:
+                return submission
+            return Submission(first, answered=False)
         logger.info("job %s exists already (task %s); attaching to it", job.trace_id, record.id)
         return Submission(record, answered=False)
     finally:
@@ -130,8 +149,7 @@ def submit_flow(
             record = yield from recover_flow(base, job, verdict.cause)
             if record is not None:
                 return Submission(record, answered=False)
-            retry = verdict.retryable and attempt <= base.retry_policy.max_retries
-            verdict = Retry() if retry and base._time_left(job) else Fail(verdict.if_missing)
+            verdict = _not_found(base, verdict, attempt, job)
         if isinstance(verdict, Accepted):
             return Submission.from_answer(verdict.answer, job.trace_id)
         if isinstance(verdict, Streaming):
@@ -152,6 +170,14 @@ def submit_flow(
             delay = base.retry_policy.delay(attempt, verdict.retry_after)
         logger.info("resubmitting %s in %.2fs", job.trace_id, delay)
         yield Sleep(min(delay, max(0.0, job.deadline - base._clock())))
+
+
+def _not_found(base: BaseImagesClient, verdict: Recover, attempt: int, job: Job) -> Retry | Fail:
+    """No job found after an ambiguous failure. That is no proof nothing was created (it may
+    show later), so it is sent again only where the API drops a duplicate trace_id itself."""
+    policy = base.retry_policy
+    resend = verdict.retryable and policy.dedupes_trace_ids and attempt <= policy.max_retries
+    return Retry() if resend and base._time_left(job) else Fail(verdict.if_missing)
 
 
 def _rate_limit_pause(base: BaseImagesClient, job: Job) -> Flow[None]:

@@ -24,7 +24,18 @@ from .models import TaskRecord
 #: Fixed namespace of derived trace ids (uuid5); changing it would orphan every running job.
 _KEY_NAMESPACE = uuid.UUID("6f1c8d2e-4b7a-5e39-9a41-2c0d7b5e8f13")
 #: Fields of a submission that are transport details, not part of what was asked for.
-_NOT_PARAMS = frozenset({"trace_id", "async", "stream"})
+_NOT_PARAMS = frozenset({"trace_id", "async", "stream", "callback_url"})
+#: What the API applies to a parameter left out. A stored request may spell such a default
+#: out (or leave out one we sent), so a parameter equal to its default counts as absent.
+_API_DEFAULTS: Mapping[str, Any] = {
+    "n": 1,
+    "size": "auto",
+    "quality": "auto",
+    "background": "auto",
+    "moderation": "auto",
+    "output_format": "png",
+    "response_format": "url",
+}
 
 Match = Literal["ours", "same", "other"]
 
@@ -85,32 +96,54 @@ def with_arguments(key: str, body: Mapping[str, Any]) -> str:
     return f"{key}\x1f{hashlib.sha256(asked.encode()).hexdigest()}"
 
 
+def parameters(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a request asks for: its fields without transport details (trace_id, async,
+    stream, callback_url), nulls, and parameters equal to the API's default for them."""
+    return {
+        name: value
+        for name, value in body.items()
+        if name not in _NOT_PARAMS
+        and value is not None
+        and not (name in _API_DEFAULTS and value == _API_DEFAULTS[name])
+    }
+
+
 def match(record: TaskRecord, body: Mapping[str, Any], trace_id: str) -> Match:
     """Whether ``record`` is our job (``ours``), one asked the same way (``same``), or not.
 
     ``ours``: the task or its stored request carries our trace_id. ``same``: the stored
-    request carries no trace_id at all but the same prompt and parameters. A stored request
-    with another trace_id is another caller's job, however alike.
+    request carries no trace_id at all and asks exactly what we ask: equal :func:`parameters`
+    on both sides, so a stored request with more parameters (another size, ``n=3``) is
+    another job, not a superset of ours. A stored request with another trace_id is another
+    caller's job, however alike.
     """
     stored = record.request if isinstance(record.request, Mapping) else {}
     if trace_id in (record.trace_id, stored.get("trace_id")):
         return "ours"
     if stored.get("trace_id") or not stored:
         return "other"
-    asked = {k: v for k, v in body.items() if k not in _NOT_PARAMS}
-    same = all(stored.get(k) == v for k, v in asked.items())
-    return "same" if same else "other"
+    return "same" if parameters(stored) == parameters(body) else "other"
+
+
+def creation_order(record: TaskRecord) -> tuple[float, str]:
+    """Sort key of tasks by the server's creation time (then id): every process that sees the
+    same tasks picks the same first one."""
+    created = record.created_at if record.created_at is not None else float("inf")
+    return created, record.id or ""
 
 
 def best_match(
     records: Iterable[TaskRecord], body: Mapping[str, Any], trace_id: str
 ) -> tuple[TaskRecord | None, bool]:
-    """The first record that is ours (``(record, True)``), else the first alike one."""
+    """The earliest record that is ours (``(record, True)``), else the first alike one."""
+    ours: list[TaskRecord] = []
     alike: TaskRecord | None = None
     for record in records:
         verdict = match(record, body, trace_id)
         if verdict == "ours":
-            return record, True
-        if verdict == "same" and alike is None:
+            ours.append(record)
+        elif verdict == "same" and alike is None:
             alike = record
+    if ours:
+        return min(ours, key=creation_order), True
     return alike, False

@@ -1,9 +1,11 @@
 """What one submission attempt's outcome means: accept it, look the job up, retry, or fail.
 
 This is the billing-safety rule in one pure function (:func:`classify`): a request is sent
-again only when it provably created nothing (a connect error, a 429), or when a look-up after
-an ambiguous failure found no job. Everything it decides is data; :func:`._flows.submit_flow`
-carries it out.
+again only when it provably created nothing (a connect error, a 429). After an ambiguous
+failure (a timeout, any 5xx or gateway page, a connection dropped after sending) the job is
+looked up; not finding it proves nothing, so it is not sent again unless the API is known to
+drop duplicate trace_ids (``RetryPolicy.dedupes_trace_ids``). Everything it decides is data;
+:func:`._flows.submit_flow` carries it out.
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ from .models import TaskRecord
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 # Errors after (part of) the request was sent: the job may exist.
 MAYBE_SENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-# Gateway timeouts: the server behind the gateway may still create the job.
-GATEWAY_TIMEOUTS = frozenset({408, 504})
 # The error code of the documented 504 "Timeout to generate the image" (job created);
 # an emulated or proxy 408 may carry the same code without that meaning.
 SERVER_TIMEOUT = "timeout"
@@ -87,7 +87,8 @@ class Retry:
 
 @dataclass(frozen=True)
 class Recover:
-    """The job may exist: look it up; if missing, retry (when allowed) or raise ``if_missing``."""
+    """The job may exist: look it up; if missing, raise ``if_missing`` (or, only where the API
+    is known to drop duplicate trace_ids and ``retryable``, send it again)."""
 
     cause: Exception
     if_missing: Exception
@@ -126,8 +127,10 @@ def classify(
         return Retry() if may_retry else Fail(_caused(error, outcome))
     if isinstance(outcome, Exception):
         missing = TransportError(
-            f"the submission failed ({outcome!r}) and the API has no task for it",
+            f"the submission failed after it was sent ({outcome!r}) and no task for it was "
+            "found yet; it may still have been created",
             trace_id=trace_id,
+            maybe_submitted=True,
         )
         return Recover(outcome, _caused(missing, outcome))
     if is_event_stream(outcome):
@@ -153,16 +156,11 @@ def classify(
         )
         return Recover(refused, _caused(unknown, refused), retryable=False)
     if isinstance(refused, ServerError):
-        # A 5xx/408/409 may come from a proxy after the server took the job.
+        # Any 5xx/408/409 (HTML gateway pages included) may come from a proxy after the
+        # server took the job: if no look-up finds it, it may still exist.
+        refused.maybe_submitted = True
         return Recover(refused, refused)
     return Fail(refused)
-
-
-def still_in_flight(cause: Exception) -> bool:
-    """Whether the server may still be creating the job (we, or a gateway, timed out)."""
-    return isinstance(cause, httpx.TimeoutException) or (
-        isinstance(cause, ServerError) and cause.status_code in GATEWAY_TIMEOUTS
-    )
 
 
 def _caused(error: Exception, cause: BaseException) -> Exception:

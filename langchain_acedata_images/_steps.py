@@ -121,6 +121,8 @@ class Job:
     """Unix time the job was made: the start of the window its task can be found in."""
     idempotent: bool = False
     """The trace_id derives from a caller's key: look the job up before submitting it."""
+    note: str | None = None
+    """What the result should tell about how the job was settled (a concurrent duplicate)."""
     submissions: list[Send] = field(default_factory=list)
     """Every submission attempt's step (``started`` tells whether it may have arrived)."""
 

@@ -397,17 +397,25 @@ def _job_error_text(error: AceDataImagesError, message: str, ids: str) -> str | 
             if error.task_id
             else f"trace_id={_id(error.trace_id)}"
         )
+        recent = (
+            ""
+            if error.task_id
+            else " A job submitted in the last minute may not show yet: check again shortly "
+            "before generating it again."
+        )
         return (
             f"No image task matches {wanted}. Copy the id exactly from the earlier tool result, "
-            "or find the task with openai_list_tasks."
+            f"or find the task with openai_list_tasks.{recent}"
         )
     if isinstance(error, TaskFailedError):
         reason = _without_prefix(message, "the image job failed:")
         return f"The image job failed: {reason}.{ids}. You may try once more or change the prompt."
-    if isinstance(error, TransportError) and error.maybe_submitted:
+    if isinstance(error, (TransportError, ServerError)) and error.maybe_submitted:
+        check = f" with trace_id={_id(error.trace_id)}" if error.trace_id else ""
         return (
             f"The image API did not confirm the job ({message}).{ids}. It may still have been "
-            "created: check with openai_get_task before generating again."
+            f"created (and billed): check with openai_get_task{check} before asking for the "
+            "image again; do not call openai_generate_image again for it."
         )
     if isinstance(error, (TransportError, ServerError)):
         return f"The image service is unavailable right now ({message}). Try again later."

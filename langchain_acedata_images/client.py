@@ -105,6 +105,10 @@ class AceDataImagesClient(BaseImagesClient):
     ``HTTP(S)_PROXY``/``ALL_PROXY`` (``NO_PROXY`` honoured), where only host names can be
     checked; ``download_proxy_from_env=False`` (or ``$ACEDATACLOUD_IMAGES_DOWNLOAD_PROXY=off``)
     connects directly.
+
+    ``lock_dir`` (POSIX): a directory shared by processes that may run the same keyed call at
+    once (a double approval); the second then waits for the first one's submission and
+    attaches to its job instead of paying for another.
     """
 
     def __init__(
@@ -129,6 +133,7 @@ class AceDataImagesClient(BaseImagesClient):
         learn_durations: bool = True,
         idempotency_namespace: str | None = None,
         lookup_window: float = 86400.0,
+        lock_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self._emulator: RunningEmulator | None = None
         if emulator is not False:
@@ -146,6 +151,7 @@ class AceDataImagesClient(BaseImagesClient):
             max_downloads=max_downloads, download_proxy_from_env=download_proxy_from_env,
             callback_url=callback_url, learn_durations=learn_durations,
             idempotency_namespace=idempotency_namespace, lookup_window=lookup_window,
+            lock_dir=lock_dir,
         )  # fmt: skip
         self._pools = HTTPPools(
             timeout=self.timeout, max_connections=max_connections,
@@ -269,7 +275,7 @@ class AceDataImagesClient(BaseImagesClient):
         and their paths set on the result. ``max_wait`` overrides the client's for this call.
 
         ``idempotency_key``: a repeated call with the key attaches to the first call's job
-        (one look-up request per call; see README "Exactly once").
+        (two look-up requests per call; see README "Exactly once").
         """
         job = self._new_job(
             GenerateImageInput, request, params, trace_id, max_wait, key=idempotency_key

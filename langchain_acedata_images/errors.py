@@ -89,7 +89,15 @@ class ResourceDisabledError(APIError):
 
 
 class ServerError(APIError):
-    """A transient server-side failure (5xx, 408, 409)."""
+    """A transient server-side failure (5xx, 408, 409).
+
+    ``maybe_submitted`` is true when it answered a submission: a proxy may send it after the
+    server took the job, so look the job up by ``trace_id`` before submitting again.
+    """
+
+    def __init__(self, message: str, *, maybe_submitted: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_submitted = maybe_submitted
 
 
 class TaskNotFoundError(AceDataImagesError):

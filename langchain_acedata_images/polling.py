@@ -85,9 +85,13 @@ class RetryPolicy:
     max_retries: int = 2
     base_delay: float = 0.5
     max_delay: float = 8.0
-    settle_time: float = 3.0
-    """After a timeout, keep looking the job up by ``trace_id`` this long before resubmitting:
-    the server may still be creating it."""
+    settle_time: float = 30.0
+    """After an ambiguous submission (timeout, any 5xx or gateway page, dropped connection),
+    keep looking the job up by ``trace_id`` this long: the server may still be creating it, or
+    show it to look-ups only later. Not found by then: the error says it may exist."""
+    dedupes_trace_ids: bool = False
+    """Set only if the API is known to drop a submission whose trace_id it already has: then
+    a job not found after an ambiguous failure is sent again (up to ``max_retries``)."""
     jitter: float = 0.5
     """The largest share of a backoff taken off at random (0: exact delays, 1: "full jitter")."""
     random: Callable[[], float] = field(default=_uniform, repr=False, compare=False)

@@ -114,8 +114,9 @@ class JobSettings(ResultSettings):
     exactly_once: bool = True
     """One paid job per tool call: the trace_id derives from the tool call id (and the
     LangGraph thread id), and the job is looked up before it is submitted, so a tool call that
-    runs again (node retry, resume after a crash) attaches to its first job. Costs one look-up
-    request per tool call; plain invocations without a tool call id skip it."""
+    runs again (node retry, resume after a crash) attaches to its first job. Costs two look-up
+    requests per tool call (before submitting, and a check for a concurrent run's duplicate
+    after it); plain invocations without a tool call id skip them."""
 
 
 class EditInputSettings(BaseModel):

@@ -76,7 +76,9 @@ def make_client(clock: FakeClock | None = None, **kwargs: object) -> AceDataImag
         "base_url": BASE_URL,
         "poll_schedule": PollSchedule(first_delay=0.5, factor=1.5, max_interval=5.0),
         # No jitter: tests assert the exact sleeps (test_polling.py checks the jitter).
-        "retry_policy": RetryPolicy(max_retries=2, base_delay=0.5, max_delay=8.0, jitter=0.0),
+        "retry_policy": RetryPolicy(
+            max_retries=2, base_delay=0.5, max_delay=8.0, settle_time=3.0, jitter=0.0
+        ),
     }
     options.update(kwargs)
     client = AceDataImagesClient(TOKEN, **options)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from langchain_acedata_images.emulator import EmulatorConfig, RunningEmulator, r
 
 TOKEN = "sk-acedata-SECRET-integration-5d1e"
 FAST_POLLS = PollSchedule(first_delay=0.02, factor=1.5, max_interval=0.2)
-FAST_RETRIES = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05)
+FAST_RETRIES = RetryPolicy(max_retries=2, base_delay=0.01, max_delay=0.05, settle_time=3.0)
 FAST = EmulatorConfig(latency=0.05, queue_delay=0.01, seed=1234)
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from .config import EmulatorConfig
-from .dialect import BOOLEAN_FIELDS, CHOICES, FIELD_NAMES, PRESET_ALIASES, Dialect
+from .dialect import BOOLEAN_FIELDS, CHOICES, FIELD_NAMES, INTEGER_FIELDS, PRESET_ALIASES, Dialect
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         doc = _FIELD_HELP[name]
         if name in BOOLEAN_FIELDS:
             group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, help=doc)
+        elif name in INTEGER_FIELDS:
+            group.add_argument(flag, dest=name, type=int, help=doc)
         else:
             group.add_argument(flag, dest=name, choices=CHOICES.get(name), help=doc)
 
@@ -85,6 +87,8 @@ _FIELD_HELP = {
     "batch_filters": "documented: retrieve_batch filters application_id/user_id",
     "stream": "ignored: stream: true answers plain JSON",
     "trace_id": "ignored: the task gets a server-made trace_id",
+    "listing_order": "order of retrieve_batch items",
+    "max_page_size": "largest retrieve_batch limit honoured (0: no cap)",
 }
 
 

@@ -53,6 +53,7 @@ _AFTER_ACCEPT_RATES = (
     "hang_after_accept_rate",
     "malformed_json_rate",
     "timeout_after_accept_rate",
+    "gateway_after_accept_rate",
 )
 _OUTCOME_RATES = ("task_failure_rate", "never_finish_rate")
 
@@ -91,6 +92,13 @@ class FaultConfig:
     timeout_after_accept_rate: float = 0.0
     """504 ``{"error": {"code": "timeout"}}`` after the task was created (and billed); the task
     still runs and finishes, so a look-up by trace id or ``retrieve_batch`` finds it."""
+    gateway_after_accept_rate: float = 0.0
+    """A proxy's error page with status ``gateway_status`` after the task was created: a JSON
+    502, or an HTML page for other statuses (504, Cloudflare's 524); the task runs on."""
+    gateway_status: int = 502
+    lookup_delay: float = 0.0
+    """Seconds a new task stays invisible to look-ups by trace id and to listings (a look-up
+    naming its task id still finds it), like a search index that lags behind."""
     task_failure_rate: float = 0.0
     """The task finishes with ``{"success": false, "error": {"code": "generation_failed"}}``."""
     never_finish_rate: float = 0.0
@@ -120,7 +128,9 @@ class FaultConfig:
         for group, total in groups.items():
             if total > 1.0 + 1e-9:
                 raise ValueError(f"the {group} add up to {total:g}; they must add up to <= 1")
-        for name in ("response_delay", "hang_seconds"):
+        if not 500 <= self.gateway_status <= 599:
+            raise ValueError(f"gateway_status must be a 5xx status, not {self.gateway_status}")
+        for name in ("response_delay", "hang_seconds", "lookup_delay"):
             if not 0.0 <= getattr(self, name) < math.inf:
                 raise ValueError(f"{name} must be a finite number of seconds >= 0")
         if self.retry_after is not None and not 0.0 <= self.retry_after < math.inf:
@@ -182,6 +192,10 @@ def _coerce(name: str, value: Any) -> Any:
             if not isinstance(value, bool):
                 raise TypeError
             return value
+        if name == "gateway_status":
+            if isinstance(value, bool) or int(value) != value:
+                raise TypeError
+            return int(value)
         if name == "retry_after" and value is None:
             return None
         if isinstance(value, bool):

@@ -35,6 +35,7 @@ Callbacks = Literal["flat", "nested"]
 BatchFilters = Literal["seed", "documented"]
 Stream = Literal["sse", "ignored"]
 TraceId = Literal["honoured", "ignored"]
+ListingOrder = Literal["newest_first", "oldest_first"]
 
 PRESET_ALIASES = {"union": "union", "a": "a", "variant_a": "a", "b": "b", "variant_b": "b"}
 """Accepted preset names and the preset each stands for."""
@@ -85,6 +86,11 @@ class Dialect:
     trace_id: TraceId = "honoured"
     """``ignored``: the client's ``trace_id`` is stored in ``request`` only; the task gets a
     server-made one, so ``retrieve`` by the client's id finds nothing."""
+    listing_order: ListingOrder = "newest_first"
+    """The order of ``retrieve_batch`` items (the documents do not say; newest first as seen)."""
+    max_page_size: int = 0
+    """Largest ``limit`` a ``retrieve_batch`` page honours; a larger one is silently reduced
+    to it (0: no cap)."""
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -96,6 +102,10 @@ class Dialect:
                 raise ValueError(f"{name} must be true or false")
         if not isinstance(self.edit_default_model, str) or not self.edit_default_model:
             raise ValueError("edit_default_model must be a model name")
+        for name in INTEGER_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number >= 0")
 
     @classmethod
     def preset(cls, name: str, **changes: Any) -> Dialect:
@@ -121,6 +131,7 @@ class Dialect:
 
 FIELD_NAMES: tuple[str, ...] = tuple(item.name for item in fields(Dialect))
 BOOLEAN_FIELDS = frozenset({"model_required", "multipart_edits", "v1_aliases"})
+INTEGER_FIELDS = frozenset({"max_page_size"})
 _CHOICES: dict[str, tuple[str, ...]] = {
     "models": get_args(Models),
     "unknown_models": get_args(UnknownModels),
@@ -136,6 +147,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "batch_filters": get_args(BatchFilters),
     "stream": get_args(Stream),
     "trace_id": get_args(TraceId),
+    "listing_order": get_args(ListingOrder),
 }
 CHOICES: Mapping[str, tuple[str, ...]] = _CHOICES
 """Field name -> allowed values, for the fields that are a choice."""
@@ -153,6 +165,12 @@ def parse(name: str, value: Any) -> Any:
         if word in _TRUE_WORDS | _FALSE_WORDS:
             return word in _TRUE_WORDS
         raise ValueError(f"{name} must be true or false, not {value!r}")
+    if name in INTEGER_FIELDS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string, not {value!r}")
     return value.strip()
@@ -184,4 +202,4 @@ _PRESETS = {
 }
 
 
-__all__ = ["CHOICES", "FIELD_NAMES", "PRESET_ALIASES", "Dialect", "parse"]
+__all__ = ["CHOICES", "FIELD_NAMES", "INTEGER_FIELDS", "PRESET_ALIASES", "Dialect", "parse"]

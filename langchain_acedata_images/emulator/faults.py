@@ -15,6 +15,8 @@ from .state import EmulatorState, LogEntry
 
 TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
 """Name of the fault answering 504 ``timeout`` while the created task runs on."""
+GATEWAY_AFTER_ACCEPT = "gateway_after_accept"
+"""Name of the fault answering a proxy's error page while the created task runs on."""
 
 
 def inject_before_accept(state: EmulatorState, errors: Errors) -> None:
@@ -42,6 +44,16 @@ def inject_before_accept(state: EmulatorState, errors: Errors) -> None:
     raise Refusal(response, fault=fault)
 
 
+def gateway_page(state: EmulatorState) -> Response:
+    """A proxy's error page (``gateway_status``: 502, 504, Cloudflare's 524...), sent after the
+    task was created: the server behind the proxy has the job, the client cannot tell."""
+    status = state.faults.gateway_status
+    if status == 502:
+        return JSONResponse({"error": {"message": "bad gateway"}}, status_code=502)
+    page = HTML_PAGE.replace("502 Bad Gateway", f"{status} Gateway Timeout")
+    return Response(page, status_code=status, media_type="text/html")
+
+
 def roll_after_accept(state: EmulatorState, entry: LogEntry) -> str | None:
     """Decide, once the task exists, whether its answer is spoiled (and how)."""
     fault = state.roll(state.faults.after_accept)
@@ -62,4 +74,11 @@ async def spoil(state: EmulatorState, fault: str | None, response: Response) -> 
     return response
 
 
-__all__ = ["TIMEOUT_AFTER_ACCEPT", "inject_before_accept", "roll_after_accept", "spoil"]
+__all__ = [
+    "GATEWAY_AFTER_ACCEPT",
+    "TIMEOUT_AFTER_ACCEPT",
+    "gateway_page",
+    "inject_before_accept",
+    "roll_after_accept",
+    "spoil",
+]

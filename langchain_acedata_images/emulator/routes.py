@@ -195,7 +195,8 @@ class Api:
         spoiled = faults.roll_after_accept(state, entry) if faulty else None
         ids = {k: v for k, v in {"task_id": task.id, "trace_id": job.trace_id}.items() if v}
         background = job.callback_url or (job.asynchronous and not self.config.force_sync)
-        if background or spoiled == faults.TIMEOUT_AFTER_ACCEPT:
+        gateway = spoiled in (faults.TIMEOUT_AFTER_ACCEPT, faults.GATEWAY_AFTER_ACCEPT)
+        if background or gateway:
             run = self.runner.run(task, sources, base, outcome)
             if self.config.finish_before_answer:
                 await run
@@ -203,6 +204,8 @@ class Api:
                 self._spawn(run)
             if spoiled == faults.TIMEOUT_AFTER_ACCEPT:
                 return context.errors.timeout(trace_id=job.trace_id)
+            if spoiled == faults.GATEWAY_AFTER_ACCEPT:
+                return faults.gateway_page(state)
             return await faults.spoil(state, spoiled, JSONResponse(ids))
         await self.runner.run(task, sources, base, outcome)
         if task.response is None:  # never finishes: the synchronous caller times out
@@ -220,7 +223,10 @@ class Api:
         context.entry.action = _text(action)
         context.entry.filters = sorted(key for key in body if key != "action")
         if action == "retrieve":
-            task = self.state.task(_text(body.get("id")), _text(body.get("trace_id")))
+            task_id = _text(body.get("id"))
+            task = self.state.task(task_id, _text(body.get("trace_id")))
+            if task is not None and not task_id and not self._visible(task):
+                task = None
             if task is not None:
                 context.entry.task_id = task.id
             return JSONResponse(task.record(dialect) if task else {})
@@ -242,10 +248,16 @@ class Api:
         low, high = _number(body, "created_at_min"), _number(body, "created_at_max")
         offset, limit = _count(body, "offset", 0), _count(body, "limit", 12)
         owners = _owner_filter(body, dialect)
+        if dialect.max_page_size:
+            limit = min(limit, dialect.max_page_size)
+        tasks = self.state.tasks(ids, trace_ids)  # oldest first
+        if dialect.listing_order == "newest_first":
+            tasks.reverse()
         matching = [
             task
-            for task in reversed(self.state.tasks(ids, trace_ids))  # newest first
-            if (ids is None or task.id in ids)
+            for task in tasks
+            if (ids is not None or self._visible(task))
+            and (ids is None or task.id in ids)
             and (trace_ids is None or task.job.trace_id in trace_ids)
             and (kind in (None, "images") or task.job.kind == kind)
             and (low is None or task.created_at >= low)
@@ -253,6 +265,10 @@ class Api:
             and all(getattr(task.owner, name) == value for name, value in owners.items())
         ]
         return matching[offset : offset + limit], len(matching)
+
+    def _visible(self, task: Task) -> bool:
+        """Whether a look-up that does not name the task's id may see it yet (``lookup_delay``)."""
+        return time.time() >= task.created_at + self.state.faults.lookup_delay
 
 
 def _owner_filter(body: dict[str, Any], dialect: Dialect) -> dict[str, str]:

@@ -372,7 +372,8 @@ def run(quick: bool) -> BenchResult:
         f"{ms(JOB_SECONDS):.0f} ms on the server; the goals judge "
         f"`{UNKEYED.format('invoke')}` (and its async twin), which makes the same requests",
         f"loopback GET round trip (TCP_NODELAY): {rtt:.2f} ms",
-        "exactly-once costs one look-up (`retrieve_batch`) per tool call, not in *requests/call*: "
+        "exactly-once costs two look-ups (`retrieve_batch`, before submitting and after it) per "
+        "tool call, not in *requests/call*: "
         f"{sync.lookups:.2f} sync / {asynchronous.lookups:.2f} async per keyed call; its time is "
         f"`{TOOL.format('invoke')}` minus `{UNKEYED.format('invoke')}`: "
         f"{_lookup_ms(sync, 'invoke'):+.2f} ms sync, "

@@ -395,3 +395,37 @@ def test_callbacks_are_delivered_in_the_dialect_shape(style: str) -> None:
         assert payload["data"]["data"][0]["url"]
     else:
         assert payload["data"][0]["url"]
+
+
+async def test_listings_run_in_the_dialects_order_and_cap_their_pages(make_api: Any) -> None:
+    api = make_api(listing_order="oldest_first", max_page_size=2)
+    made = []
+    for index in range(3):
+        answer = await api.post(GEN, json={"prompt": f"fox {index}", "async": True})
+        made.append(answer.json()["task_id"])
+    page = (await api.post(TASKS, json={"action": "retrieve_batch", "limit": 10})).json()
+    assert [item["id"] for item in page["items"]] == made[:2]  # oldest first, capped at 2
+    assert page["count"] == 3
+    state_of(api).set_dialect({"listing_order": "newest_first", "max_page_size": "0"})
+    page = (await api.post(TASKS, json={"action": "retrieve_batch", "limit": 10})).json()
+    assert [item["id"] for item in page["items"]] == made[::-1]
+    with pytest.raises(ValueError, match="max_page_size must be a whole number"):
+        Dialect().patched({"max_page_size": "many"})
+
+
+async def test_a_gateway_error_after_creation_and_a_lagging_look_up(make_api: Any) -> None:
+    api = make_api()
+    state_of(api).set_faults(
+        {"gateway_after_accept_rate": 1.0, "gateway_status": 524, "lookup_delay": 30.0}
+    )
+    answer = await api.post(GEN, json={"prompt": "fox", "async": True, "trace_id": "lcai-1"})
+    assert answer.status_code == 524
+    assert "text/html" in answer.headers["content-type"]
+    assert state_of(api).stats()["submissions"] == 1  # created (and billed) all the same
+    by_trace = await api.post(TASKS, json={"action": "retrieve", "trace_id": "lcai-1"})
+    assert by_trace.json() == {}  # not visible to look-ups yet
+    listed = await api.post(TASKS, json={"action": "retrieve_batch", "trace_ids": ["lcai-1"]})
+    assert listed.json()["items"] == []
+    task_id = state_of(api).tasks()[0].id
+    by_id = await api.post(TASKS, json={"action": "retrieve_batch", "ids": [task_id]})
+    assert [item["id"] for item in by_id.json()["items"]] == [task_id]  # polls still see it

@@ -1,13 +1,15 @@
 """A LangGraph program run in a child process by test_exactly_once.py (not a test module).
 
-``python -m tests.integration.langgraph_child <graph|agent> <start|resume> <base_url> <db>``:
-``start`` runs a conversation whose model asks for one image on thread ``THREAD``; ``resume``
-continues that thread from the SQLite checkpoint and prints the tool message as JSON.
+``python -m tests.integration.langgraph_child <graph|agent|approval> <start|resume> <base_url>
+<db>``: ``start`` runs a conversation whose model asks for one image on thread ``THREAD``;
+``resume`` continues that thread from the SQLite checkpoint and prints the tool message as JSON.
+``approval`` stops before the tool node (``interrupt_before``) until a ``resume`` approves it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -38,12 +40,16 @@ class ScriptedChatModel(GenericFakeChatModel):
 
 def image_tool(base_url: str) -> OpenAIGenerateImageTool:
     client = emulator_client(
-        base_url, token=TOKEN, max_wait=60.0, poll_schedule=PollSchedule(0.05, 1.5, 0.3)
+        base_url,
+        token=TOKEN,
+        max_wait=60.0,
+        poll_schedule=PollSchedule(0.05, 1.5, 0.3),
+        lock_dir=os.environ.get("ACEDATA_TEST_LOCK_DIR"),  # shared by concurrent resumes
     )
     return OpenAIGenerateImageTool(client=client)
 
 
-def state_graph(base_url: str, saver: SqliteSaver) -> Any:
+def state_graph(base_url: str, saver: SqliteSaver, interrupt: bool = False) -> Any:
     def agent(state: MessagesState) -> dict[str, Any]:
         if isinstance(state["messages"][-1], ToolMessage):
             return {"messages": [AIMessage("Here it is.")]}
@@ -55,7 +61,12 @@ def state_graph(base_url: str, saver: SqliteSaver) -> Any:
     graph.add_edge(START, "agent")
     graph.add_conditional_edges("agent", tools_condition)
     graph.add_edge("tools", "agent")
-    return graph.compile(checkpointer=saver)
+    return graph.compile(checkpointer=saver, interrupt_before=["tools"] if interrupt else None)
+
+
+def approval_graph(base_url: str, saver: SqliteSaver) -> Any:
+    """The graph stopping before its tools until a human approves (``invoke(None)``)."""
+    return state_graph(base_url, saver, interrupt=True)
 
 
 def agent_graph(base_url: str, saver: SqliteSaver, resuming: bool = False) -> Any:
@@ -72,20 +83,29 @@ def main(kind: str, mode: str, base_url: str, db: str) -> None:
     config: Any = {"configurable": {"thread_id": THREAD}}
     with SqliteSaver.from_conn_string(db) as saver:
         resuming = mode == "resume"
-        graph = (
-            state_graph(base_url, saver)
-            if kind == "graph"
-            else agent_graph(base_url, saver, resuming)
-        )
+        builds = {
+            "graph": state_graph,
+            "agent": lambda url, s: agent_graph(url, s, resuming),
+            "approval": approval_graph,
+        }
+        graph = builds[kind](base_url, saver)
         start = {"messages": [HumanMessage("Draw a red fox")]}
         state = graph.invoke(start if mode == "start" else None, config)
+        if mode == "start" and kind == "approval":
+            print(json.dumps({"next": list(graph.get_state(config).next)}))  # awaits approval
+            return
     tool_message = next(m for m in state["messages"] if isinstance(m, ToolMessage))
+    # A thread another process finished comes from the checkpoint: its artifact is a dict.
+    artifact = tool_message.artifact
+    result = artifact if isinstance(artifact, dict) else artifact.model_dump()
     print(
         json.dumps(
             {
                 "content": tool_message.content,
-                "urls": tool_message.artifact.urls,
-                "trace_id": tool_message.artifact.trace_id,
+                "urls": [image["url"] for image in result["images"] if image.get("url")],
+                "trace_id": result["trace_id"],
+                "task_id": result["task_id"],
+                "note": result.get("note"),
                 "last": state["messages"][-1].content,
             }
         )

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
@@ -44,6 +45,7 @@ pytestmark = pytest.mark.integration
 #: Jobs run 1.5 s: long enough to kill a process while its tool waits.
 LATENCY = "1.5"
 ROOT = Path(__file__).resolve().parents[2]
+GENERATIONS = "/openai/images/generations"
 
 
 @pytest.fixture(scope="module")
@@ -136,14 +138,14 @@ def test_task_timeouts_retried_three_times_pay_once(base_url: str) -> None:
     assert paid_jobs(base_url) == 1
 
 
-def run_child(kind: str, mode: str, base_url: str, db: Path) -> subprocess.Popen[str]:
+def run_child(kind: str, mode: str, base_url: str, db: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.integration.langgraph_child", kind, mode, base_url, str(db)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
     )
 
 
@@ -245,4 +247,66 @@ def test_a_tool_node_resumed_after_an_interrupt_pays_once(base_url: str) -> None
     assert "__interrupt__" in first
     state = app.invoke(Command(resume="yes"), thread)  # the whole node runs again
     assert image_of({"messages": state["messages"][:-1]}).urls
+
+
+def set_remote_faults(base_url: str, **faults: Any) -> None:
+    with httpx.Client() as admin:
+        admin.post(f"{base_url}/_emulator/faults", json=faults).raise_for_status()
+
+
+def tool_answers(children: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
+    answers = []
+    for child in children:
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        answers.append(json.loads(out.strip().splitlines()[-1]))
+    return answers
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locked", [False, True], ids=["no lock_dir", "shared lock_dir"])
+@pytest.mark.parametrize("accept_delay", [0.0, 0.3])
+def test_a_double_approval_from_two_processes_delivers_one_job(
+    base_url: str, tmp_path: Path, accept_delay: float, locked: bool
+) -> None:
+    """A graph stopped before its tools is approved twice at once (a double click, a queue
+    message delivered twice): both runs report the same job, whichever of them paid; with a
+    shared ``lock_dir`` only one of them pays."""
+    set_remote_faults(base_url, response_delay=accept_delay, fault_paths=[GENERATIONS])
+    db = tmp_path / "checkpoints.sqlite"
+    start = run_child("approval", "start", base_url, db)
+    out, err = start.communicate(timeout=60)
+    assert start.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1]) == {"next": ["tools"]}
+    assert remote_stats(base_url)["submissions"] == 0
+
+    env = {"ACEDATA_TEST_LOCK_DIR": str(tmp_path / "locks")} if locked else {}
+    resumes = [run_child("approval", "resume", base_url, db, **env) for _ in range(2)]
+    answers = tool_answers(resumes)
+    stats = remote_stats(base_url)
+    assert stats["submissions"] == 1 if locked else stats["submissions"] <= 2
+    assert answers[0]["task_id"] == answers[1]["task_id"]  # ...but one job is delivered
+    assert answers[0]["urls"] == answers[1]["urls"]
+    if stats["submissions"] == 2:
+        noted = [answer["note"] or "" for answer in answers]
+        assert any("also submitted" in note for note in noted), noted
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dialect", ["trace_id honoured", "trace_id ignored"])
+def test_two_processes_resuming_one_thread_at_once_pay_once(
+    request: pytest.FixtureRequest, tmp_path: Path, dialect: str
+) -> None:
+    name = "remote" if dialect == "trace_id honoured" else "remote_ignoring_trace_ids"
+    base_url: str = request.getfixturevalue(name)
+    remote_reset(base_url)
+    db = tmp_path / "checkpoints.sqlite"
+    first = run_child("graph", "start", base_url, db)
+    wait_for_submission(base_url, first)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=10)
+
+    answers = tool_answers([run_child("graph", "resume", base_url, db) for _ in range(2)])
+    assert answers[0]["task_id"] == answers[1]["task_id"]
+    assert answers[0]["urls"]
     assert paid_jobs(base_url) == 1

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from langchain_acedata_images import ImageGenerationResult, OpenAIGenerateImageTool
 from langchain_acedata_images.emulator import RunningEmulator
-from tests.emulator_fixtures import emulator_client
+from tests.emulator_fixtures import TOKEN, emulator_client
 
 pytestmark = [
     pytest.mark.integration,
@@ -22,6 +23,8 @@ pytestmark = [
 ]
 
 SMALL = {"model": "dall-e-2", "size": "256x256"}
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+GENERATIONS = "/openai/images/generations"
 
 
 def call(call_id: str = "call-1") -> dict[str, Any]:
@@ -57,3 +60,23 @@ async def test_a_rerun_tool_call_attaches_by_request_where_trace_ids_are_ignored
     assert first.artifact.urls == again.artifact.urls
     assert other.artifact.urls != first.artifact.urls
     assert emulator.stats()["submissions"] == 2
+
+
+async def test_another_programs_job_asking_more_is_not_taken_for_ours(
+    emulator: RunningEmulator,
+) -> None:
+    """A stored request without a trace id that asks what we ask *and more* (another size,
+    ``n=3``) is another job: we pay for ours and never get its three images."""
+    emulator.set_dialect(trace_id="ignored")
+    async with emulator_client(emulator.base_url) as client:
+        tool = OpenAIGenerateImageTool(client=client)
+        ours = {"prompt": "a fox", "model": "gpt-image-1"}
+        sent = tool.args_schema.model_validate(ours).to_body()  # type: ignore[union-attr]
+        bigger = {**sent, "size": "1536x1024", "n": 3}
+        async with httpx.AsyncClient(base_url=emulator.base_url, headers=AUTH) as other:
+            assert (await other.post(GENERATIONS, json=bigger)).status_code == 200
+        message = await tool.ainvoke(
+            {"type": "tool_call", "id": "c1", "name": tool.name, "args": ours}
+        )
+    assert len(message.artifact.images) == 1
+    assert emulator.stats()["submissions"] == 2  # theirs, and ours

@@ -70,8 +70,11 @@ MATRIX: dict[str, Fault] = {
         submissions=0,
     ),
     "http_429_bare": Fault(errors(429), RateLimitError, client={"max_wait": 1.0}, submissions=0),
+    # A 5xx is never resent (the job may exist) unless the API drops duplicate trace ids.
     "transient_503_half_the_time": Fault(
-        {"error_rates": {503: 0.5}}, None, client={"retry_policy": RetryPolicy(8, 0.01, 0.05, 0.3)}
+        {"error_rates": {503: 0.5}},
+        None,
+        client={"retry_policy": RetryPolicy(8, 0.01, 0.05, 0.3, dedupes_trace_ids=True)},
     ),
     "read_timeout_before_accept": Fault(
         {"response_delay": 0.8, "fault_paths": GENERATIONS}, None, client=SHORT_READ, submissions=1

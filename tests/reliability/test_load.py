@@ -165,7 +165,9 @@ async def test_500_concurrent_tool_calls_under_transient_faults() -> None:
     assert len(tool.typed_errors) == tally.failed_typed
     assert sorted(tally.error_texts) == sorted(tool_error_text(e) for e in tool.typed_errors)
     # The faults really happened, at about the configured rate, and retries absorbed most.
+    # A 5xx answering a submission (6 % here) is never resent, since the job may exist: those
+    # calls end as maybe-submitted errors, the others succeed.
     assert sum(stats["faults"].values()) >= 0.05 * stats["requests"]
-    assert tally.succeeded >= 0.95 * CALLS
+    assert tally.succeeded >= 0.90 * CALLS
     # Nothing was billed without being either returned or reported as maybe-submitted.
     assert stats["submissions"] >= tally.succeeded

@@ -445,9 +445,11 @@ async def test_ambiguous_failures_adopt_the_existing_task(
     assert submit.call_count == 1
 
 
-def test_resubmits_with_the_same_trace_id_only_when_no_task_exists(
-    api: respx.MockRouter, client: AceDataImagesClient
+def test_resubmits_with_the_same_trace_id_only_where_duplicates_are_dropped(
+    api: respx.MockRouter, clock: FakeClock
 ) -> None:
+    policy = RetryPolicy(max_retries=2, settle_time=3.0, dedupes_trace_ids=True)
+    client = make_client(clock, retry_policy=policy)
     submit = api.post(GEN).mock(
         side_effect=[httpx.ReadTimeout("lost"), httpx.Response(200, json=DONE)]
     )
@@ -457,14 +459,17 @@ def test_resubmits_with_the_same_trace_id_only_when_no_task_exists(
     assert submit.call_count == 2
     # After a timeout the server may still be creating the job: look-ups continue for the
     # settle time (3 s) at the poll schedule (0, 0.5, 1.25, 2.375, 3.0 s) before resending;
-    # the last look also scans recent tasks (the server may ignore client trace_ids).
-    assert actions(lookups) == ["retrieve"] * 5 + ["retrieve_batch"]
+    # the first and last looks also scan recent tasks (the server may ignore trace_ids).
+    assert actions(lookups) == ["retrieve", "retrieve_batch"] + ["retrieve"] * 4 + [
+        "retrieve_batch"
+    ]
     assert body_of(submit.calls[0])["trace_id"] == body_of(submit.calls[1])["trace_id"]
 
 
 def test_a_job_that_appears_late_is_adopted_not_resent(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = True  # no scans: every look-up is one retrieve
     submit = api.post(GEN).mock(side_effect=[httpx.ReadTimeout("slow server")])
     record = {"id": "t-late", "trace_id": "x", "finished_at": 5.0, "response": DONE}
     lookups = api.post(TASKS).mock(
@@ -476,7 +481,7 @@ def test_a_job_that_appears_late_is_adopted_not_resent(
     assert result.task_id == "t-late"
 
 
-def test_an_error_answer_is_looked_up_once(
+def test_an_error_answer_is_looked_up_over_the_settle_window_not_resent(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
     submit = api.post(GEN).mock(
@@ -486,9 +491,11 @@ def test_an_error_answer_is_looked_up_once(
         ]
     )
     lookups = api.post(TASKS).respond(200, json={})
-    client.generate(prompt="fox")
-    assert submit.call_count == 2
-    assert actions(lookups) == ["retrieve", "retrieve_batch"]
+    with pytest.raises(ServerError) as caught:
+        client.generate(prompt="fox")
+    assert caught.value.maybe_submitted is True
+    assert submit.call_count == 1
+    assert actions(lookups).count("retrieve") == 5
 
 
 def test_unknown_outcome_is_reported_not_resent(
@@ -566,9 +573,11 @@ def test_rate_limit_on_submit_waits_retry_after_until_the_deadline(
     assert clock.sleeps == [3.0, 3.0, 3.0]
 
 
-def test_no_task_after_server_error_resubmits_then_raises(
-    api: respx.MockRouter, client: AceDataImagesClient
+def test_no_task_after_server_error_resubmits_then_raises_where_duplicates_are_dropped(
+    api: respx.MockRouter, clock: FakeClock
 ) -> None:
+    policy = RetryPolicy(max_retries=2, settle_time=3.0, dedupes_trace_ids=True)
+    client = make_client(clock, retry_policy=policy)
     submit = api.post(GEN).respond(503, json={"error": {"code": "unavailable", "message": "x"}})
     api.post(TASKS).respond(200, json={})
     with pytest.raises(ServerError):

@@ -291,8 +291,9 @@ def test_the_settle_window_ends_exactly_at_settle_time(
     client = make_client(clock, retry_policy=RetryPolicy(max_retries=0, settle_time=3.0))
     api.post(GEN).mock(side_effect=httpx.ReadTimeout("lost"))
     api.post(TASKS).respond(200, json={})
-    with pytest.raises(TransportError, match="has no task for it") as caught:
+    with pytest.raises(TransportError, match="no task for it was found yet") as caught:
         client.generate(prompt="fox")
+    assert caught.value.maybe_submitted is True
     assert sum(clock.sleeps) == pytest.approx(3.0)
     assert clock.sleeps == pytest.approx([0.5, 0.75, 1.125, 0.625])
     assert caught.value.trace_id
@@ -313,26 +314,42 @@ def test_the_settle_window_never_runs_past_max_wait(
     assert submit.call_count == 1  # no time left to send again
 
 
-def test_no_settle_window_after_a_plain_server_error(
-    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500, json={"error": "boom"}),
+        httpx.Response(502, text="<html><body>502 Bad Gateway</body></html>"),
+        httpx.Response(524, text="<html><body>A timeout occurred</body></html>"),
+        httpx.Response(503),
+    ],
+)
+def test_any_server_error_settles_and_is_never_resent(
+    api: respx.MockRouter, client: AceDataImagesClient, clock: FakeClock, answer: httpx.Response
 ) -> None:
-    submit = api.post(GEN).mock(
-        side_effect=[httpx.Response(500, json={"error": "boom"}), httpx.Response(200, json=DONE)]
-    )
+    submit = api.post(GEN).mock(side_effect=[answer, httpx.Response(200, json=DONE)])
     lookups = api.post(TASKS).respond(200, json={})
-    client.generate(prompt="fox")
-    # One look (a retrieve, and the scan for servers that ignore trace ids), no settle window.
-    assert (submit.call_count, lookups.call_count) == (2, 2)
-    assert clock.sleeps == [0.5]  # the retry backoff only, no settle look-ups
+    with pytest.raises(ServerError) as caught:
+        client.generate(prompt="fox")
+    # A proxy may answer any 5xx after the server took the job, which may show only later.
+    assert caught.value.maybe_submitted is True
+    assert caught.value.trace_id == body_of(submit.calls[0])["trace_id"]
+    assert submit.call_count == 1
+    assert sum(clock.sleeps) == pytest.approx(3.0)  # the settle window
+    # Five retrieves over the settle time; the first and the last look also scan.
+    sent = [body_of(call)["action"] for call in lookups.calls]
+    assert sent == ["retrieve", "retrieve_batch"] + ["retrieve"] * 4 + ["retrieve_batch"]
 
 
-def test_a_gateway_timeout_settles_like_a_read_timeout(
-    api: respx.MockRouter, client: AceDataImagesClient
+def test_where_the_api_drops_duplicate_trace_ids_a_job_not_found_is_sent_again(
+    api: respx.MockRouter, clock: FakeClock
 ) -> None:
-    api.post(GEN).mock(side_effect=[httpx.Response(504), httpx.Response(200, json=DONE)])
-    lookups = api.post(TASKS).respond(200, json={})
-    client.generate(prompt="fox")
-    assert lookups.call_count == 5 + 1  # five retrieves over the settle time, then one scan
+    policy = RetryPolicy(max_retries=2, settle_time=3.0, dedupes_trace_ids=True)
+    client = make_client(clock, retry_policy=policy)
+    submit = api.post(GEN).mock(side_effect=[httpx.Response(504), httpx.Response(200, json=DONE)])
+    api.post(TASKS).respond(200, json={})
+    assert isinstance(client.generate(prompt="fox"), ImageGenerationResult)
+    assert submit.call_count == 2
+    assert len({body_of(call)["trace_id"] for call in submit.calls}) == 1
 
 
 # --------------------------------------------------------- ids on every error

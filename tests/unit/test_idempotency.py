@@ -19,6 +19,7 @@ from langchain_acedata_images import (
     TransportError,
 )
 from langchain_acedata_images._idempotency import (
+    best_match,
     derive_trace_id,
     match,
     tool_call_key,
@@ -105,9 +106,9 @@ def test_a_key_that_already_has_a_job_attaches_instead_of_submitting(
     assert result.task_id == "t-old"
     assert result.trace_id == trace_id
     assert submit.call_count == 0
-    sent = body_of(scan.calls[0].request)
+    sent = body_of(scan.calls[0].request)  # first by trace_id: the server is not known yet
     assert sent["action"] == "retrieve_batch"
-    assert sent["type"] == "images_generations"
+    assert sent["trace_ids"] == [trace_id]
     assert sent["created_at_min"] < 1e12
 
 
@@ -119,7 +120,8 @@ def test_a_new_key_is_submitted_once_with_its_derived_trace_id(
     result = client.generate(prompt="fox", idempotency_key="order-43")
     assert isinstance(result, ImageGenerationResult)
     assert body_of(submit.calls[0].request)["trace_id"] == derive_trace_id("order-43")
-    assert lookups.call_count == 1  # the cost: one look-up per keyed call
+    # The cost on a client that does not know the server yet: by trace_id, then one scan page.
+    assert lookups.call_count == 2
 
 
 def test_once_trace_ids_are_known_to_be_kept_the_look_up_filters_by_it(
@@ -192,7 +194,8 @@ WALL = 1_800_000_000.0
 
 
 def other_job(index: int) -> dict[str, Any]:
-    return record(f"gw-{index}", {**BODY, "prompt": f"someone else's {index}"}, finished_at=1.0)
+    job = record(f"gw-{index}", {**BODY, "prompt": f"someone else's {index}"}, finished_at=1.0)
+    return {**job, "id": f"t-{index}"}
 
 
 def scan_pages(*pages: list[dict[str, Any]]) -> Any:
@@ -205,6 +208,7 @@ def test_the_scan_pages_through_recent_tasks_until_it_finds_ours(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
     client._wall_clock = lambda: WALL
+    client._trace_ids_honoured = False
     trace_id = derive_trace_id("paged")
     ours = record("gw-ours", {**BODY, "trace_id": trace_id}, finished_at=5.0, response=DONE)
     submit = api.post(GEN).respond(200, json={"task_id": "never"})
@@ -222,6 +226,7 @@ def test_the_scan_pages_through_recent_tasks_until_it_finds_ours(
 def test_without_our_trace_id_the_newest_job_with_the_same_request_is_ours(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     alike = record("gw-same", dict(BODY), finished_at=5.0, response=DONE)
     older_alike = {**alike, "id": "t-older"}
     submit = api.post(GEN).respond(200, json={"task_id": "never"})
@@ -229,24 +234,29 @@ def test_without_our_trace_id_the_newest_job_with_the_same_request_is_ours(
     result = client.generate(BODY, idempotency_key="alike")
     assert isinstance(result, ImageGenerationResult)
     assert result.task_id == "t-old"
-    assert (submit.call_count, scan.call_count) == (0, 1)  # a short page is the last one
+    # A short page may be a capped one: the scan reads on to an empty page.
+    assert (submit.call_count, scan.call_count) == (0, 2)
 
 
 def test_a_scan_that_finds_only_other_jobs_submits_once(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     submit = api.post(GEN).respond(200, json=DONE)
     scan = api.post(TASKS).mock(
-        side_effect=scan_pages(*([other_job(i) for i in range(100)] for _ in range(5)))
+        side_effect=scan_pages(*([other_job(p * 100 + i) for i in range(100)] for p in range(7)))
     )
     client.generate(BODY, idempotency_key="new")
     assert submit.call_count == 1
-    assert [body_of(call.request)["offset"] for call in scan.calls] == [0, 100, 200, 300, 400]
+    # No page limit: the window is read to its end (an empty page), however busy the account.
+    offsets = [body_of(call.request)["offset"] for call in scan.calls]
+    assert offsets == [0, 100, 200, 300, 400, 500, 600, 700]
 
 
 def test_an_edit_is_looked_for_among_edits(
     api: respx.MockRouter, client: AceDataImagesClient
 ) -> None:
+    client._trace_ids_honoured = False
     api.post(EDITS).respond(200, json=DONE)
     scan = api.post(TASKS).respond(200, json={"items": [], "count": 0})
     client.edit(prompt="make it blue", image="https://cdn.test/in.png", idempotency_key="e")
@@ -380,13 +390,171 @@ async def test_exactly_once_can_be_turned_off_and_works_async(
     }
     keyed = OpenAIGenerateImageTool(client=make_client(clock))
     await keyed.ainvoke(call)
-    assert lookups.call_count == 1
+    assert lookups.call_count == 2  # by trace_id, then one scan page
     first = submit.calls[0].request
     key = tool_call_key(keyed.name, "c", None)
     assert body_of(first)["trace_id"] == expected_trace_id(first, key)
     plain = OpenAIGenerateImageTool(client=make_client(clock), exactly_once=False)
     await plain.ainvoke(call)
-    assert lookups.call_count == 1
+    assert lookups.call_count == 2
     assert (
         body_of(submit.calls[1].request)["trace_id"] != body_of(submit.calls[0].request)["trace_id"]
     )
+
+
+# ------------------------------------------- "same" means equal parameters, not a subset
+
+
+def test_a_stored_request_asking_more_is_another_job_not_ours() -> None:
+    ours = "lcai-ours"
+    asked = {"prompt": "fox", "model": "gpt-image-1", "output_format": "png"}
+    bigger = TaskRecord.model_validate(
+        record("gw-1", {**asked, "size": "1536x1024", "n": 3, "async": True})
+    )
+    assert match(bigger, asked, ours) == "other"
+    smaller = TaskRecord.model_validate(record("gw-2", {"prompt": "fox", "model": "gpt-image-1"}))
+    assert match(smaller, {**asked, "output_format": "webp"}, ours) == "other"
+
+
+def test_defaults_spelled_out_nulls_and_transport_fields_do_not_make_a_difference() -> None:
+    ours = "lcai-ours"
+    asked = {"prompt": "fox", "model": "gpt-image-1"}
+    # The server wrote its defaults into the stored request, and our transport fields.
+    spelled = {**asked, "n": 1, "quality": "auto", "style": None, "async": True, "stream": False}
+    assert match(TaskRecord.model_validate(record("gw-1", spelled)), asked, ours) == "same"
+    # We sent a default the stored request leaves out.
+    sent_default = {**asked, "response_format": "url", "callback_url": "https://me.test/cb"}
+    assert match(TaskRecord.model_validate(record("gw-2", asked)), sent_default, ours) == "same"
+    # A non-default value is a parameter like any other.
+    assert match(TaskRecord.model_validate(record("gw-3", {**asked, "n": 2})), asked, ours) == (
+        "other"
+    )
+
+
+def test_of_several_tasks_carrying_our_trace_id_the_earliest_created_is_ours() -> None:
+    ours = "lcai-ours"
+    late = TaskRecord.model_validate({**record(ours, {}), "id": "t-b", "created_at": 20.0})
+    early = TaskRecord.model_validate({**record(ours, {}), "id": "t-a", "created_at": 10.0})
+    found, is_ours = best_match([late, early], BODY, ours)
+    assert (found, is_ours) == (early, True)
+
+
+# ----------------------------------- the scan is bounded by its time window, not by pages
+
+
+def test_a_scan_ends_when_the_server_ignores_the_window_and_lists_older_tasks(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._wall_clock = lambda: WALL
+    client._trace_ids_honoured = False
+    old = [{**other_job(i), "created_at": WALL - 2 * client.lookup_window} for i in range(100)]
+    api.post(GEN).respond(200, json=DONE)
+    scan = api.post(TASKS).mock(
+        side_effect=scan_pages([other_job(1000 + i) for i in range(100)], old, old)
+    )
+    client.generate(BODY, idempotency_key="window")
+    assert scan.call_count == 2  # the second page is all older than the window: the end
+
+
+@pytest.mark.parametrize(("count", "pages_read"), [(0, 2), (100, 1)])
+def test_a_scan_ends_when_the_server_repeats_its_page_or_reaches_its_count(
+    api: respx.MockRouter, client: AceDataImagesClient, count: int, pages_read: int
+) -> None:
+    client._trace_ids_honoured = False
+    page = [other_job(i) for i in range(100)]
+    api.post(GEN).respond(200, json=DONE)
+    # count 0: no count given, and the server ignores offset (the same page again).
+    scan = api.post(TASKS).respond(200, json={"items": page, "count": count})
+    client.generate(BODY, idempotency_key="paged")
+    assert scan.call_count == pages_read
+
+
+def test_a_page_showing_that_trace_ids_are_kept_ends_the_scan(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    kept = record("lcai-from-another-run", {**BODY, "trace_id": "lcai-from-another-run"})
+    api.post(GEN).respond(200, json=DONE)
+    lookups = api.post(TASKS).mock(side_effect=scan_pages([], [kept, *map(other_job, range(99))]))
+    client.generate(BODY, idempotency_key="learn")
+    assert client._trace_ids_honoured is True
+    assert lookups.call_count == 2  # by trace_id (nothing), one scan page, no more
+
+
+def test_only_this_packages_trace_ids_teach_whether_they_are_kept(
+    client: AceDataImagesClient,
+) -> None:
+    foreign = TaskRecord.model_validate(record("gw-1", {**BODY, "trace_id": "theirs-7"}))
+    client._learn_trace_ids([foreign])
+    assert client._trace_ids_honoured is None
+    replaced = TaskRecord.model_validate(record("gw-2", {**BODY, "trace_id": "lcai-x"}))
+    client._learn_trace_ids([replaced])
+    assert client._trace_ids_honoured is False
+
+
+# -------------------------------------------- concurrent runs of one keyed call (processes)
+
+
+def keyed_tasks(trace_id: str, *tasks: tuple[str, float]) -> list[dict[str, Any]]:
+    return [
+        {**record(trace_id, {}), "id": task_id, "created_at": created} for task_id, created in tasks
+    ]
+
+
+def test_a_run_that_finds_an_earlier_duplicate_reports_the_first_job(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._trace_ids_honoured = True
+    trace_id = derive_trace_id("twice")
+    # Another process submitted t-first a moment before our t-mine.
+    both = keyed_tasks(trace_id, ("t-mine", 20.0), ("t-first", 10.0))
+    finished = {"id": "t-first", "finished_at": 30.0, "response": DONE}
+    submit = api.post(GEN).respond(200, json={"task_id": "t-mine"})
+    api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(200, json={"items": [], "count": 0}),  # before submitting: none
+            httpx.Response(200, json={"items": both, "count": 2}),  # after: two
+            httpx.Response(200, json={"items": [finished], "count": 1}),  # the poll
+        ]
+    )
+    result = client.generate(BODY, idempotency_key="twice")
+    assert isinstance(result, ImageGenerationResult)
+    assert submit.call_count == 1
+    assert result.task_id == "t-first"
+    assert result.note is not None
+    assert "also submitted" in result.note
+    assert "t-mine" in result.note
+
+
+def test_the_first_run_keeps_its_job_and_says_a_duplicate_was_billed(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._trace_ids_honoured = True
+    trace_id = derive_trace_id("first")
+    both = keyed_tasks(trace_id, ("t-mine", 10.0), ("t-late", 20.0))
+    api.post(GEN).respond(200, json=DONE | {"task_id": "t-mine"})
+    api.post(TASKS).mock(
+        side_effect=[
+            httpx.Response(200, json={"items": [], "count": 0}),
+            httpx.Response(200, json={"items": both, "count": 2}),
+        ]
+    )
+    result = client.generate(BODY, idempotency_key="first")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-mine"
+    assert result.note is not None
+    assert "t-late" in result.note
+
+
+def test_a_failed_duplicate_check_keeps_the_submitted_job(
+    api: respx.MockRouter, client: AceDataImagesClient
+) -> None:
+    client._trace_ids_honoured = True
+    api.post(GEN).respond(200, json=DONE | {"task_id": "t-mine"})
+    api.post(TASKS).mock(
+        side_effect=[httpx.Response(200, json={"items": [], "count": 0})]
+        + [httpx.Response(503)] * 3
+    )
+    result = client.generate(BODY, idempotency_key="check fails")
+    assert isinstance(result, ImageGenerationResult)
+    assert result.task_id == "t-mine"
+    assert result.note is None

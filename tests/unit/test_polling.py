@@ -159,7 +159,8 @@ def test_retry_policy_defaults() -> None:
         policy.max_delay,
         policy.settle_time,
         policy.jitter,
-    ) == (2, 0.5, 8.0, 3.0, 0.5)
+    ) == (2, 0.5, 8.0, 30.0, 0.5)
+    assert policy.dedupes_trace_ids is False  # never resend an unconfirmed job by default
     schedule = PollSchedule()
     assert (schedule.first_delay, schedule.factor, schedule.max_interval) == (1.25, 1.35, 30.0)
 

@@ -16,6 +16,7 @@ from langchain_acedata_images import (
     RateLimitError,
     ServerError,
     TaskList,
+    TaskNotFoundError,
     TaskRecord,
 )
 from langchain_acedata_images._text import (
@@ -284,3 +285,21 @@ def test_the_task_ids_of_a_fanned_out_call_are_each_capped_not_cut() -> None:
     hostile = ImageTask(task_id=",".join(["x" * 500] * 30))
     shown = result_summary(hostile).split("task_id=")[1].split(", trace_id")[0]
     assert shown == ",".join([f"{'x' * 63}…"] * 10)
+
+
+def test_a_server_error_that_may_have_created_the_job_says_to_check_it_first() -> None:
+    unconfirmed = ServerError(
+        "bad gateway", status_code=502, trace_id="lcai-7", maybe_submitted=True
+    )
+    text = tool_error_text(unconfirmed)
+    assert "openai_get_task with trace_id=lcai-7" in text
+    assert "may still have been created" in text
+    assert "Try again later" not in text
+    plain = tool_error_text(ServerError("down", status_code=503, trace_id="lcai-8"))
+    assert "Try again later" in plain  # a look-up, not a submission: nothing was created
+
+
+def test_a_trace_id_not_found_yet_says_a_recent_job_may_not_show() -> None:
+    text = tool_error_text(TaskNotFoundError("no image task found", trace_id="lcai-9"))
+    assert "may not show yet" in text
+    assert "may not show" not in tool_error_text(TaskNotFoundError("no task", task_id="t-1"))
