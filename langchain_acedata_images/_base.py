@@ -94,9 +94,7 @@ class BaseImagesClient:
         sent with every submission; calls still wait, resolved by the callback or by polling."""
         self.durations: DurationEstimator | None = DurationEstimator() if learn_durations else None
         """Typical job durations learned by this client (``None``: learning off)."""
-        self._init_shared_state(idempotency_namespace, lookup_window)
-        # Claims of keyed jobs shared with other processes using the same directory.
-        self._file_claims = FileClaims(lock_dir) if lock_dir is not None else None
+        self._init_shared_state(idempotency_namespace, lookup_window, lock_dir)
         # Replaceable together (tests use a fake clock): the flows read time through _clock,
         # the drivers sleep through _sleep / _async_sleep.
         self._clock: Callable[[], float] = time.monotonic
@@ -119,9 +117,13 @@ class BaseImagesClient:
         """Downloads go through the proxy environment variables' proxy (see README,
         "Untrusted answers": through a proxy only host names are checked)."""
 
-    def _init_shared_state(self, namespace: str | None, lookup_window: float) -> None:
+    def _init_shared_state(
+        self, namespace: str | None, lookup_window: float, lock_dir: str | os.PathLike[str] | None
+    ) -> None:
         """What the client's calls share: exactly-once settings, learned facts, 429 pauses."""
         self.idempotency_namespace = namespace
+        # Claims of keyed jobs shared with other processes using the same directory.
+        self._file_claims = FileClaims(lock_dir) if lock_dir is not None else None
         if not 0 < lookup_window < math.inf:
             raise ValueError("lookup_window must be a positive finite number of seconds")
         self.lookup_window = lookup_window

@@ -135,14 +135,8 @@ class AceDataImagesClient(BaseImagesClient):
         lookup_window: float = 86400.0,
         lock_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self._emulator: RunningEmulator | None = None
-        if emulator is not False:
-            if base_url is not None:
-                raise ConfigurationError(
-                    "emulator=True serves its own base URL: pass emulator or base_url, not both"
-                )
-            self._emulator = start_embedded_emulator(None if emulator is True else emulator)
-            weakref.finalize(self, self._emulator.stop)  # also when dropped without close()
+        self._emulator = _start_emulator(self, emulator, base_url)
+        if self._emulator is not None:
             api_token, base_url = embedded_token(), self._emulator.base_url
         super().__init__(
             api_token, base_url=base_url, timeout=timeout, poll_schedule=poll_schedule,
@@ -564,3 +558,18 @@ __all__ = [
     "ProgressEvent",
     "new_trace_id",
 ]
+
+
+def _start_emulator(
+    owner: object, emulator: bool | EmulatorConfig, base_url: str | None
+) -> RunningEmulator | None:
+    """The embedded emulator ``emulator`` asks for, running while ``owner`` lives."""
+    if emulator is False:
+        return None
+    if base_url is not None:
+        raise ConfigurationError(
+            "emulator=True serves its own base URL: pass emulator or base_url, not both"
+        )
+    running = start_embedded_emulator(None if emulator is True else emulator)
+    weakref.finalize(owner, running.stop)  # also when dropped without close()
+    return running

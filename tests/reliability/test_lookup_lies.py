@@ -101,7 +101,9 @@ async def test_the_tool_says_so_in_one_capped_line(gateway: _Gateway) -> None:
     assert "\n" not in text
     assert len(text) < 600
     assert "Do not submit" in text
-    # The keyed call's look-up for an earlier run, then one batch and one retrieve.
+    # The keyed call's look-ups for an earlier run (by trace_id, then a scan: the server is not
+    # known yet to keep trace ids) and its duplicate check after submitting; then the wait's
+    # one batch and one retrieve.
     assert gateway.actions[-2:] == ["retrieve_batch", "retrieve"]
-    assert len(gateway.actions) == 3
+    assert len(gateway.actions) == 5, gateway.actions
     assert gateway.submissions == 1
