@@ -14,11 +14,20 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from ._cli_connection import UsageError
 from ._image_inputs import local_path_of
 from .errors import ImageInputError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
 
 #: Suffixes a ``--name`` may end with; the saved file gets the suffix of the image's type.
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif")

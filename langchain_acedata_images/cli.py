@@ -18,7 +18,7 @@ import sys
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal, NoReturn, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID, uuid4
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -26,6 +26,7 @@ from langchain_core.tools import ToolException
 from pydantic import BaseModel, ValidationError
 
 from ._cli_checks import (
+    OneLineParser,
     file_stem,
     http_url,
     image_dimensions,
@@ -102,13 +103,6 @@ def request_values(args: argparse.Namespace) -> dict[str, Any]:
     return {name: value for name, value in vars(args).items() if name in fields}
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (argparse prints the usage first)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
 def _version() -> str:
     from . import __version__
 
@@ -116,7 +110,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog=PROG,
         description="Generate and edit images with AceDataCloud's OpenAI-compatible image API. "
         f"With {ENV.token} set they call the real API; without it, an embedded emulator "
@@ -303,7 +297,7 @@ def _list_tasks(target: Target, query: TaskQuery) -> int:
 def _serve(argv: list[str]) -> int:
     emulator = emulator_module()
     options = importlib.import_module(".cli", emulator.__name__)
-    parser = _Parser(
+    parser = OneLineParser(
         prog=f"{PROG} emulator", description="Serve a local emulator of the image API."
     )
     options.add_arguments(parser)

@@ -365,7 +365,9 @@ def _task(record: TaskRecord) -> McpTask:
 
 
 def build_parser(prog: str = "acedata-images mcp") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from ._cli_checks import OneLineParser, http_url, max_wait_seconds
+
+    parser = OneLineParser(
         prog=prog,
         description="Serve the image tools to MCP hosts (Claude Desktop, IDEs, LangChain).",
     )
@@ -377,12 +379,16 @@ def build_parser(prog: str = "acedata-images mcp") -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="HTTP address (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (8000)")
-    parser.add_argument("--base-url", help="API base URL (as for the other commands)")
+    parser.add_argument(
+        "--base-url", type=http_url, help="API base URL (as for the other commands)"
+    )
     parser.add_argument(
         "--emulator", action="store_true", help="use the embedded emulator even with a token"
     )
     parser.add_argument("--out", help="save every image in this directory")
-    parser.add_argument("--max-wait", type=float, help="seconds one call waits for its job")
+    parser.add_argument(
+        "--max-wait", type=max_wait_seconds, help="seconds one call waits for its job"
+    )
     parser.add_argument("--local-files", metavar="DIR", help="let edits read image files under DIR")
     parser.add_argument(
         "--http-links-only",
@@ -406,9 +412,12 @@ async def serve(server: AceDataImagesMCP, transport: Literal["stdio", "http"]) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``acedata-images mcp [--transport http] [--emulator] ...``."""
+    from ._cli_checks import writable_directory
     from ._cli_connection import choose_target, open_client
 
     args = build_parser().parse_args(argv)
+    if args.out is not None:
+        writable_directory(args.out)  # before serving: a save must not fail after billing
     target = choose_target(args.base_url, force_emulator=args.emulator, command="mcp")
     with open_client(target) as client:
         server = AceDataImagesMCP(

@@ -339,3 +339,28 @@ def test_without_the_extra_the_command_says_what_to_install() -> None:
     )
     assert done.returncode == 2
     assert 'pip install ".[mcp]"' in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--max-wait", "nan"], "--max-wait"),
+        (["--max-wait", "-1"], "--max-wait"),
+        (["--base-url", "ftp://host"], "--base-url"),
+        (["--out", "/proc/nope"], "--out /proc/nope"),
+        (["--transport", "carrier-pigeon"], "--transport"),
+    ],
+)
+def test_bad_flags_are_one_line_errors_before_serving(
+    flags: list[str], named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langchain_acedata_images import cli
+
+    try:
+        code = cli.main(["mcp", *flags])
+    except SystemExit as exit_:  # argparse's own errors
+        code = int(exit_.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert named in err
+    assert len(err.strip().splitlines()) == 1, err
