@@ -14,6 +14,8 @@ import langchain_acedata_images
     "name", [*langchain_acedata_images.__all__, *langchain_acedata_images._EXTRA_NAMES]
 )
 def test_every_public_name_resolves(name: str) -> None:
+    if name == "AceDataImagesMCP":
+        pytest.importorskip("mcp")  # the "mcp" extra (absent from the lowest-versions CI step)
     value = getattr(langchain_acedata_images, name)
     assert value is not None
     assert name in dir(langchain_acedata_images)
